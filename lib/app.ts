@@ -1,0 +1,121 @@
+/**
+ * The Hono application: middleware in order, the route table, and the one
+ * place where errors become responses.
+ */
+import { type Context, Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { compress } from "hono/compress";
+import { getConnInfo } from "hono/deno";
+import { requestId } from "hono/request-id";
+import { h, type VNode } from "preact";
+import { ErrorPage } from "../components/ErrorPage.tsx";
+import config from "../fresh.config.ts";
+import { type Route, routes as defaultRoutes } from "../routes/mod.ts";
+import { loadSession, requireUser } from "./auth/middleware.ts";
+import type { AppDeps, AppEnv } from "./http/context.ts";
+import { HttpError, wantsJson } from "./http/errors.ts";
+import { renderPage } from "./http/page.ts";
+import { sameOriginWrites, securityHeaders } from "./http/security.ts";
+import { staticFiles } from "./http/static.ts";
+
+/** Request bodies larger than this are refused with 413 before they are read. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+const UNAVAILABLE_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "CONNECT_TIMEOUT",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "57P01", // admin_shutdown
+  "57P03", // cannot_connect_now
+]);
+
+function isDatabaseUnavailable(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === "string" && UNAVAILABLE_CODES.has(code);
+}
+
+function clientIp(c: Context<AppEnv>, trustProxy: boolean): string | null {
+  if (trustProxy) {
+    const forwarded = c.req.header("x-forwarded-for")?.split(",")[0]?.trim();
+    if (forwarded) return forwarded.slice(0, 64);
+  }
+  try {
+    return getConnInfo(c).remote.address ?? null;
+  } catch {
+    return null; // in-process requests (tests) have no socket
+  }
+}
+
+function errorResponse(
+  c: Context<AppEnv>,
+  status: number,
+  message: string,
+  details: Record<string, unknown> = {},
+) {
+  if (wantsJson(c.req.path, c.req.header("accept"))) {
+    return c.json({ error: message, ...details }, status as 400);
+  }
+  const page = h(ErrorPage, { status, message, requestId: status >= 500 ? c.var.requestId : undefined });
+  return renderPage(c, page as VNode, {
+    title: status === 404 ? "Not found" : "Error",
+    status: status as 400,
+  });
+}
+
+export function createApp(deps: AppDeps, routes: Route[] = defaultRoutes): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.use(requestId());
+  app.use(async (c, next) => {
+    c.set("deps", deps);
+    c.set("user", null);
+    c.set("clientIp", clientIp(c, deps.config.trustProxy));
+    await next();
+  });
+  app.use(securityHeaders(deps.config.secureCookies));
+  app.use(compress());
+  app.use(bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: (c) =>
+      errorResponse(c as Context<AppEnv>, 413, `Request bodies are limited to ${MAX_BODY_BYTES / 1024} KB.`),
+  }));
+
+  app.get("/static/*", staticFiles(config.staticDir));
+  app.on("HEAD", "/static/*", staticFiles(config.staticDir));
+
+  app.use(sameOriginWrites(deps.config.appUrl));
+  app.use(loadSession());
+  app.use("/admin/*", requireUser());
+  app.use("/api/admin/*", requireUser());
+
+  for (const route of routes) app.on(route.method, route.path, route.handler);
+
+  app.notFound((c) => errorResponse(c, 404, `There is no page at ${c.req.path.slice(0, 200)}.`));
+
+  app.onError((error, c) => {
+    if (error instanceof HttpError) return errorResponse(c, error.status, error.message, error.details);
+    if (isDatabaseUnavailable(error)) {
+      deps.log.warn("database unavailable", {
+        path: c.req.path,
+        code: (error as unknown as { code: string }).code,
+      });
+      return errorResponse(
+        c,
+        503,
+        "The database is unavailable right now. Jobwatch will recover when it returns.",
+      );
+    }
+    deps.log.error("request failed", {
+      requestId: c.var.requestId,
+      method: c.req.method,
+      path: c.req.path,
+      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    });
+    return errorResponse(c, 500, "Jobwatch hit an unexpected error. It has been logged; please try again.");
+  });
+
+  return app;
+}

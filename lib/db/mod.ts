@@ -1,0 +1,85 @@
+/**
+ * The one `sql` instance: postgres.js against DATABASE_URL, or against the
+ * embedded PGlite (served on a loopback port) when DATABASE_URL is unset.
+ */
+import postgres from "postgres";
+import { type EmbeddedServer, startEmbedded } from "./pglite.ts";
+
+export type Sql = postgres.Sql;
+export type TransactionSql = postgres.TransactionSql;
+
+export interface Database {
+  sql: Sql;
+  kind: "postgres" | "pglite";
+  /** Where it lives, safe to print: the host and database, or the PGlite dir. */
+  description: string;
+  close(): Promise<void>;
+}
+
+export interface ConnectOptions {
+  /** Pool size; the embedded database always uses one connection. */
+  max?: number;
+}
+
+/** Options shared by every connection the app makes. */
+// deno-lint-ignore ban-types
+function clientOptions(max: number): postgres.Options<{}> {
+  return {
+    max,
+    transform: postgres.camel,
+    onnotice: () => {},
+    connection: { application_name: "jobwatch" },
+    // A dead database must not hang requests forever.
+    connect_timeout: 5,
+    idle_timeout: 60,
+  };
+}
+
+/** Connects to a PostgreSQL server by URL. */
+export function connectPostgres(url: string, options: ConnectOptions = {}): Database {
+  const sql = postgres(url, clientOptions(options.max ?? 10));
+  const parsed = new URL(url);
+  return {
+    sql,
+    kind: "postgres",
+    description: `PostgreSQL at ${parsed.hostname}:${parsed.port || 5432}${parsed.pathname}`,
+    close: () => sql.end({ timeout: 5 }),
+  };
+}
+
+/**
+ * Starts PGlite on `dir` (or `memory://`) behind a loopback socket and
+ * connects to it with a pool of one: PGlite is a single session, so one
+ * connection keeps every transaction whole; other queries queue behind it.
+ */
+export async function connectEmbedded(dir: string): Promise<Database> {
+  const server: EmbeddedServer = await startEmbedded(dir);
+  return wrapEmbedded(server, dir);
+}
+
+/** Connects postgres.js to an embedded server that is already running. */
+export function wrapEmbedded(server: EmbeddedServer, dir: string): Database {
+  const sql = postgres({
+    ...clientOptions(1),
+    host: "127.0.0.1",
+    port: server.port,
+    user: "postgres",
+    database: "postgres",
+  });
+  return {
+    sql,
+    kind: "pglite",
+    description: dir === "memory://" ? "embedded PGlite in memory" : `embedded PGlite in ${dir}`,
+    close: async () => {
+      await sql.end({ timeout: 5 });
+      await server.close();
+    },
+  };
+}
+
+/** Opens the database the configuration names. */
+export function openDatabase(config: { databaseUrl: string | null; pgliteDir: string }): Promise<Database> {
+  return config.databaseUrl
+    ? Promise.resolve(connectPostgres(config.databaseUrl))
+    : connectEmbedded(config.pgliteDir);
+}

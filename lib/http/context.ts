@@ -1,0 +1,27 @@
+/** What every request handler can reach: configuration, database, clock, user. */
+import type { Config } from "../config.ts";
+import type { Sql } from "../db/mod.ts";
+import type { SessionUser } from "../queries/sessions.ts";
+
+export interface AppDeps {
+  config: Config;
+  sql: Sql;
+  /** The clock; tests inject a fake one. */
+  now: () => Date;
+  log: Logger;
+}
+
+export interface Logger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export type AppEnv = {
+  Variables: {
+    deps: AppDeps;
+    user: SessionUser | null;
+    clientIp: string | null;
+    secureHeadersNonce?: string;
+  };
+};

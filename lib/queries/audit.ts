@@ -1,0 +1,40 @@
+/** Queries on `audit_events`: who did what, when, from where. */
+import type { Sql } from "../db/mod.ts";
+
+export interface AuditEventInput {
+  action: string;
+  actorId?: string | null;
+  actorEmail?: string | null;
+  targetType?: string | null;
+  targetId?: string | null;
+  ip?: string | null;
+  metadata?: Record<string, unknown>;
+}
+
+export async function recordAuditEvent(sql: Sql, event: AuditEventInput): Promise<void> {
+  await sql`
+    INSERT INTO audit_events (action, actor_id, actor_email, target_type, target_id, ip, metadata)
+    VALUES (${event.action}, ${event.actorId ?? null}, ${event.actorEmail ?? null},
+            ${event.targetType ?? null}, ${event.targetId ?? null}, ${event.ip ?? null},
+            ${sql.json((event.metadata ?? {}) as never)})
+  `;
+}
+
+/**
+ * Counts events of one action since `since`, by target id (case-insensitive)
+ * or by ip. Uses audit_events_action_idx.
+ */
+export async function countRecentEvents(
+  sql: Sql,
+  action: string,
+  since: Date,
+  by: { targetId: string } | { ip: string },
+): Promise<number> {
+  const filter = "targetId" in by ? sql`lower(target_id) = lower(${by.targetId})` : sql`ip = ${by.ip}`;
+  const [{ count }] = await sql<{ count: number }[]>`
+    SELECT count(*)::int AS count
+    FROM audit_events
+    WHERE action = ${action} AND occurred_at > ${since} AND ${filter}
+  `;
+  return count;
+}

@@ -1,0 +1,98 @@
+/**
+ * An in-process app on an isolated database, with personas (an admin, a
+ * viewer, a stranger) and a fake clock. Route tests call `app.request()`.
+ */
+import { createApp } from "../../lib/app.ts";
+import { hashPassword } from "../../lib/auth/password.ts";
+import { type Config, loadConfig } from "../../lib/config.ts";
+import type { AppDeps } from "../../lib/http/context.ts";
+import { createMemoryLogger } from "../../lib/log.ts";
+import { upsertUser, type User } from "../../lib/queries/users.ts";
+import { ensureIslandsBuilt } from "../../lib/render/build.ts";
+import { useIslandsManifest } from "../../lib/render/page.tsx";
+import type { Route } from "../../routes/mod.ts";
+import { routes as defaultRoutes } from "../../routes/mod.ts";
+import { createTestDatabase, type TestDatabase } from "./db.ts";
+
+/** Cheap scrypt for test users; production always uses OWASP's cost. */
+export const TEST_COST = { N: 2 ** 10, r: 8, p: 1 };
+export const ORIGIN = "http://localhost";
+
+export interface Persona {
+  user: User;
+  email: string;
+  password: string;
+}
+
+let built: Promise<void> | null = null;
+
+/** Builds the island bundles once per test process. */
+export function ensureBuilt(): Promise<void> {
+  built ??= ensureIslandsBuilt().then(({ manifest }) => useIslandsManifest(manifest));
+  return built;
+}
+
+export async function makeUser(
+  db: { sql: TestDatabase["sql"] },
+  options: { role?: "admin" | "viewer"; email?: string; name?: string; password?: string } = {},
+): Promise<Persona> {
+  const role = options.role ?? "admin";
+  const email = options.email ?? `${role}-${crypto.randomUUID().slice(0, 8)}@example.com`;
+  const password = options.password ?? "correct horse battery staple";
+  const { user } = await upsertUser(db.sql, {
+    email,
+    name: options.name ?? (role === "admin" ? "Ada Admin" : "Vic Viewer"),
+    role,
+    passwordHash: await hashPassword(password, TEST_COST),
+  });
+  return { user, email, password };
+}
+
+export interface TestApp {
+  app: ReturnType<typeof createApp>;
+  db: TestDatabase;
+  deps: AppDeps;
+  log: ReturnType<typeof createMemoryLogger>;
+  clock: { now: Date; advance(ms: number): void };
+  /** Signs a persona in through POST /login and returns its Cookie header. */
+  signIn(persona: Persona): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function createTestApp(
+  options: { env?: Record<string, string>; routes?: Route[] } = {},
+): Promise<TestApp> {
+  await ensureBuilt();
+  const db = await createTestDatabase();
+  const config: Config = loadConfig({ APP_URL: ORIGIN, PGLITE_DIR: "memory://", ...options.env });
+  const log = createMemoryLogger();
+  const clock = {
+    now: new Date(),
+    advance(ms: number) {
+      clock.now = new Date(clock.now.getTime() + ms);
+    },
+  };
+  const deps: AppDeps = { config, sql: db.sql, now: () => clock.now, log };
+  const app = createApp(deps, options.routes ?? defaultRoutes);
+  return {
+    app,
+    db,
+    deps,
+    log,
+    clock,
+    async signIn(persona) {
+      const response = await app.request("/login", {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", origin: ORIGIN },
+        body: new URLSearchParams({ email: persona.email, password: persona.password }),
+      });
+      if (response.status !== 303) throw new Error(`sign-in failed with ${response.status}`);
+      const cookie = response.headers.get("set-cookie")!;
+      return cookie.split(";")[0];
+    },
+    close: () => db.close(),
+  };
+}
+
+/** Options for Deno.test on tests that hold database connections. */
+export const dbTest = { sanitizeResources: false, sanitizeOps: false } as const;

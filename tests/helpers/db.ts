@@ -1,0 +1,70 @@
+/**
+ * An isolated database per test file: a clone of a migrated PGlite template
+ * by default, or a fresh database on the PostgreSQL server named by
+ * TEST_DATABASE_URL (created here, dropped on close).
+ */
+import { PGlite } from "@electric-sql/pglite";
+import postgres from "postgres";
+import { connectPostgres, type Database, wrapEmbedded } from "../../lib/db/mod.ts";
+import { migrate } from "../../lib/db/migrate.ts";
+import { serveEmbedded } from "../../lib/db/pglite.ts";
+
+export interface TestDatabase extends Database {
+  /** A URL other processes can use (PostgreSQL only; null on PGlite). */
+  url: string | null;
+}
+
+export const TEST_DATABASE_URL = Deno.env.get("TEST_DATABASE_URL") || null;
+
+let template: Promise<PGlite> | null = null;
+
+async function migratedTemplate(): Promise<PGlite> {
+  const db = await PGlite.create("memory://");
+  const server = await serveEmbedded(db, null);
+  const database = wrapEmbedded({ ...server, close: async () => {} }, "memory://");
+  await migrate(database.sql);
+  await database.sql.end();
+  return db;
+}
+
+async function createPostgresDatabase(): Promise<TestDatabase> {
+  const base = new URL(TEST_DATABASE_URL!);
+  const name = `jw_test_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+  const admin = postgres(base.href, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(base.href);
+  url.pathname = `/${name}`;
+  const database = connectPostgres(url.href, { max: 5 });
+  await migrate(database.sql);
+  return {
+    ...database,
+    url: url.href,
+    close: async () => {
+      await database.close();
+      const cleanup = postgres(base.href, { max: 1, onnotice: () => {} });
+      await cleanup.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await cleanup.end();
+    },
+  };
+}
+
+/** A migrated, empty database of the kind this test run uses. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  if (TEST_DATABASE_URL) return await createPostgresDatabase();
+  template ??= migratedTemplate();
+  const clone = await (await template).clone() as PGlite;
+  const server = await serveEmbedded(clone, null);
+  return { ...wrapEmbedded(server, "memory://"), url: null };
+}
+
+/** An empty, unmigrated database (for migration tests). */
+export async function createEmptyDatabase(): Promise<TestDatabase> {
+  if (TEST_DATABASE_URL) {
+    const db = await createPostgresDatabase();
+    await db.sql.unsafe("DROP SCHEMA public CASCADE; CREATE SCHEMA public").simple();
+    return db;
+  }
+  const server = await serveEmbedded(await PGlite.create("memory://"), null);
+  return { ...wrapEmbedded(server, "memory://"), url: null };
+}
