@@ -5,6 +5,7 @@
  * that names the variable and says what is wrong (see `ConfigError`).
  */
 import { z } from "zod";
+import { isEmailAddress } from "./queries/users.ts";
 
 const ENV_VARS = [
   "PORT",
@@ -99,14 +100,14 @@ const postgresUrl = z.string().transform((raw, ctx) => {
   return z.NEVER;
 });
 
-const email = z.string().trim().toLowerCase().pipe(
-  z.email({ error: (issue) => `expected an e-mail address, got ${JSON.stringify(issue.input)}` }),
-);
+const email = z.string().trim().toLowerCase().refine(isEmailAddress, {
+  error: (issue) => `expected an e-mail address, got ${JSON.stringify(issue.input)}`,
+});
 
 const emailList = z.string().transform((raw, ctx) => {
   const addresses = raw.split(",").map((part) => part.trim()).filter(Boolean);
   for (const address of addresses) {
-    if (!z.email().safeParse(address).success) {
+    if (!isEmailAddress(address)) {
       ctx.addIssue({
         code: "custom",
         message: `expected comma-separated e-mail addresses, got ${JSON.stringify(address)}`,

@@ -13,6 +13,7 @@ export async function POST(c: Context<AppEnv>) {
   if (user) {
     await recordAuditEvent(deps.sql, {
       action: "auth.signed_out",
+      occurredAt: deps.now(),
       actorId: user.id,
       actorEmail: user.email,
       targetType: "account",

@@ -37,10 +37,12 @@ export async function startSession(
   client: { ip: string | null; userAgent: string | null },
 ): Promise<string> {
   const id = newSessionId();
+  const now = deps.now();
   await insertSession(deps.sql, {
     idHash: await hashSessionId(id),
     userId: user.id,
-    expiresAt: new Date(deps.now().getTime() + deps.config.sessionMaxMs),
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + deps.config.sessionMaxMs),
     ip: client.ip,
     userAgent: client.userAgent?.slice(0, 400) ?? null,
   });

@@ -43,6 +43,7 @@ export async function signIn(
   if (!user || !valid) {
     await recordAuditEvent(deps.sql, {
       action: "auth.sign_in_failed",
+      occurredAt: deps.now(),
       actorId: user?.id ?? null,
       targetType: "account",
       targetId: email,
@@ -55,6 +56,7 @@ export async function signIn(
   const sessionId = await startSession(deps, publicUser, attempt);
   await recordAuditEvent(deps.sql, {
     action: "auth.signed_in",
+    occurredAt: deps.now(),
     actorId: user.id,
     actorEmail: user.email,
     targetType: "account",

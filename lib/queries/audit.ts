@@ -3,6 +3,8 @@ import type { Sql } from "../db/mod.ts";
 
 export interface AuditEventInput {
   action: string;
+  /** Defaults to the database's clock; pass the app's clock where time is injected. */
+  occurredAt?: Date;
   actorId?: string | null;
   actorEmail?: string | null;
   targetType?: string | null;
@@ -13,8 +15,10 @@ export interface AuditEventInput {
 
 export async function recordAuditEvent(sql: Sql, event: AuditEventInput): Promise<void> {
   await sql`
-    INSERT INTO audit_events (action, actor_id, actor_email, target_type, target_id, ip, metadata)
-    VALUES (${event.action}, ${event.actorId ?? null}, ${event.actorEmail ?? null},
+    INSERT INTO audit_events (occurred_at, action, actor_id, actor_email, target_type, target_id, ip, metadata)
+    VALUES (COALESCE(${event.occurredAt ?? null}::timestamptz, now()), ${event.action}, ${
+    event.actorId ?? null
+  }, ${event.actorEmail ?? null},
             ${event.targetType ?? null}, ${event.targetId ?? null}, ${event.ip ?? null},
             ${sql.json((event.metadata ?? {}) as never)})
   `;

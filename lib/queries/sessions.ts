@@ -9,12 +9,19 @@ export interface SessionUser extends User {
 
 export async function insertSession(
   sql: Sql,
-  session: { idHash: string; userId: string; expiresAt: Date; ip: string | null; userAgent: string | null },
+  session: {
+    idHash: string;
+    userId: string;
+    createdAt: Date;
+    expiresAt: Date;
+    ip: string | null;
+    userAgent: string | null;
+  },
 ): Promise<void> {
   await sql`
-    INSERT INTO sessions (id_hash, user_id, expires_at, ip, user_agent)
-    VALUES (${session.idHash}, ${session.userId}, ${session.expiresAt},
-            ${session.ip}, ${session.userAgent})
+    INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at, ip, user_agent)
+    VALUES (${session.idHash}, ${session.userId}, ${session.createdAt}, ${session.createdAt},
+            ${session.expiresAt}, ${session.ip}, ${session.userAgent})
   `;
 }
 

@@ -77,3 +77,34 @@ export async function countAdmins(sql: Sql): Promise<number> {
   `;
   return count;
 }
+
+/** Every user, by e-mail. */
+export async function listUsers(sql: Sql): Promise<User[]> {
+  return await sql<User[]>`
+    SELECT id, email, name, role, created_at
+    FROM users
+    ORDER BY email
+  `;
+}
+
+/** Creates a user; null when the e-mail is taken (unlike `upsertUser`, never overwrites). */
+export async function insertUser(
+  sql: Sql,
+  user: { email: string; name: string; role: Role; passwordHash: string },
+): Promise<User | null> {
+  const [row] = await sql<User[]>`
+    INSERT INTO users (email, name, role, password_hash)
+    VALUES (${user.email.toLowerCase()}, ${user.name}, ${user.role}, ${user.passwordHash})
+    ON CONFLICT ((lower(email))) DO NOTHING
+    RETURNING id, email, name, role, created_at
+  `;
+  return row ?? null;
+}
+
+/**
+ * A deliberately loose e-mail check (something@something, no spaces): it
+ * must accept admin@localhost, which strict validators refuse.
+ */
+export function isEmailAddress(text: string): boolean {
+  return /^[^\s@]+@[^\s@]+$/.test(text);
+}

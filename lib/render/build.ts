@@ -65,7 +65,7 @@ export function classTokens(source: string): string[] {
   const tokens = new Set<string>();
   for (const literal of source.matchAll(/"([^"\n]*)"|'([^'\n]*)'|`([^`]*)`/g)) {
     const text = literal[1] ?? literal[2] ?? literal[3] ?? "";
-    for (const token of text.split(/\s+/)) {
+    for (const token of text.split(/[\s"'`{}$()?,;]+/)) {
       if (/^[a-z!-][a-z0-9:\-\/\[\]\.#%!_]*$/.test(token) && /[a-z]/.test(token)) tokens.add(token);
     }
   }
@@ -109,7 +109,7 @@ export async function buildIslands(): Promise<IslandsManifest> {
   }
   const inputs = Object.keys(result.metafile.inputs)
     .filter((file) => !file.includes("node_modules/"))
-    .concat("deno.lock", "fresh.config.ts")
+    .concat("deno.lock", "fresh.config.ts", "lib/render/build.ts")
     .sort();
   const classes = new Set<string>();
   for (const file of inputs) {

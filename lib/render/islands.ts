@@ -106,7 +106,7 @@ function IslandMarker(
 
 const previousHook = options.vnode;
 options.vnode = (vnode: VNode) => {
-  if (!creatingInner && renderIslands && typeof vnode.type === "function") {
+  if (!creatingInner && typeof vnode.type === "function") {
     const name = islandNames.get(vnode.type as AnyComponent);
     if (name !== undefined) {
       const { key: _key, ...islandProps } = vnode.props as Record<string, unknown>;

@@ -1,0 +1,89 @@
+import assert from "node:assert/strict";
+import { ConfigError, loadConfig } from "../lib/config.ts";
+
+function configError(env: Record<string, string>): string {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError);
+    return error.message;
+  }
+  assert.fail("expected a ConfigError");
+}
+
+Deno.test("an empty environment gives a working local setup on the embedded database", () => {
+  const config = loadConfig({});
+  assert.equal(config.port, 8000);
+  assert.equal(config.appUrl, "http://127.0.0.1:8000");
+  assert.equal(config.databaseUrl, null);
+  assert.equal(config.pgliteDir, "./data/pglite");
+  assert.equal(config.secureCookies, false);
+  assert.equal(config.admin, null);
+  assert.deepEqual(config.alertTo, []);
+});
+
+Deno.test("a bad PORT names the variable, the rule and the value", () => {
+  assert.equal(configError({ PORT: "abc" }), 'PORT: expected an integer between 0 and 65535, got "abc"');
+  assert.equal(configError({ PORT: "70000" }), 'PORT: expected an integer between 0 and 65535, got "70000"');
+  assert.equal(configError({ PORT: "80.5" }), 'PORT: expected an integer between 0 and 65535, got "80.5"');
+});
+
+Deno.test("an https APP_URL turns on secure cookies and loses its trailing slash", () => {
+  const config = loadConfig({ APP_URL: "https://jobs.example.com/" });
+  assert.equal(config.appUrl, "https://jobs.example.com");
+  assert.equal(config.secureCookies, true);
+  assert.match(configError({ APP_URL: "jobs.example.com" }), /^APP_URL: expected an http\(s\) URL/);
+});
+
+Deno.test("a malformed DATABASE_URL is refused without echoing it (it may hold a password)", () => {
+  const message = configError({ DATABASE_URL: "mysql://root:hunter2@db/app" });
+  assert.match(message, /^DATABASE_URL: expected a URL of the form postgres:\/\//);
+  assert.ok(!message.includes("hunter2"));
+  assert.equal(
+    loadConfig({ DATABASE_URL: "postgres://u:p@db:5432/jobwatch" }).databaseUrl,
+    "postgres://u:p@db:5432/jobwatch",
+  );
+});
+
+Deno.test("ADMIN_EMAIL and ADMIN_PASSWORD go together, and the password must be long enough", () => {
+  assert.equal(
+    configError({ ADMIN_EMAIL: "ops@example.com" }),
+    "ADMIN_PASSWORD: ADMIN_EMAIL and ADMIN_PASSWORD must be set together",
+  );
+  assert.equal(
+    configError({ ADMIN_EMAIL: "ops@example.com", ADMIN_PASSWORD: "short" }),
+    "ADMIN_PASSWORD: must be at least 12 characters long",
+  );
+  assert.match(
+    configError({ ADMIN_EMAIL: "not-an-email", ADMIN_PASSWORD: "long enough password" }),
+    /^ADMIN_EMAIL: expected an e-mail address/,
+  );
+  const config = loadConfig({ ADMIN_EMAIL: "Ops@Example.com", ADMIN_PASSWORD: "long enough password" });
+  assert.deepEqual(config.admin, { email: "ops@example.com", password: "long enough password" });
+});
+
+Deno.test("ALERT_TO is a comma-separated list of e-mail addresses", () => {
+  assert.deepEqual(loadConfig({ ALERT_TO: "a@example.com, b@example.com" }).alertTo, [
+    "a@example.com",
+    "b@example.com",
+  ]);
+  assert.equal(
+    configError({ ALERT_TO: "a@example.com, nope" }),
+    'ALERT_TO: expected comma-separated e-mail addresses, got "nope"',
+  );
+});
+
+Deno.test("booleans, numbers and enums are checked too", () => {
+  assert.equal(loadConfig({ TRUST_PROXY: "yes" }).trustProxy, true);
+  assert.equal(configError({ TRUST_PROXY: "maybe" }), 'TRUST_PROXY: expected true or false, got "maybe"');
+  assert.equal(loadConfig({ SESSION_IDLE_HOURS: "0.5" }).sessionIdleMs, 1_800_000);
+  assert.match(configError({ SESSION_MAX_DAYS: "-1" }), /^SESSION_MAX_DAYS: expected a number between/);
+  assert.equal(
+    configError({ LOG_LEVEL: "loud" }),
+    'LOG_LEVEL: expected one of debug, info, warn, error, got "loud"',
+  );
+});
+
+Deno.test("an empty variable counts as unset", () => {
+  assert.equal(loadConfig({ PORT: "", DATABASE_URL: "" }).port, 8000);
+});

@@ -1,0 +1,82 @@
+/**
+ * The real entry point as a process: it starts on a fresh embedded database,
+ * prints where to sign in, and refuses bad configuration with one line.
+ */
+import assert from "node:assert/strict";
+
+const ROOT = new URL("../", import.meta.url);
+
+function jobwatch(env: Record<string, string>) {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--unstable-cron", "main.ts"],
+    cwd: ROOT,
+    env: { DATABASE_URL: "", ADMIN_EMAIL: "", ADMIN_PASSWORD: "", APP_URL: "", NO_COLOR: "1", ...env },
+    stdout: "piped",
+    stderr: "piped",
+  });
+}
+
+Deno.test({
+  name: "a bad setting stops start-up with one line naming it, and exit code 1",
+  sanitizeResources: false,
+  fn: async () => {
+    const { code, stdout, stderr } = await jobwatch({ PORT: "abc" }).output();
+    assert.equal(code, 1);
+    const lines = new TextDecoder().decode(stderr).trim().split("\n");
+    assert.deepEqual(lines, [
+      'Jobwatch cannot start: PORT: expected an integer between 0 and 65535, got "abc"',
+    ]);
+    assert.equal(new TextDecoder().decode(stdout), "");
+  },
+});
+
+Deno.test({
+  name:
+    "on a fresh embedded database it starts, prints the URL and a one-time admin password, and serves sign-in",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "jw-main-" });
+    const child = jobwatch({ PORT: "0", PGLITE_DIR: `${dir}/pglite` }).spawn();
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let output = "";
+    try {
+      const deadline = Date.now() + 60_000;
+      while (!/password: \S+\n/.test(output) && Date.now() < deadline) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        output += value;
+      }
+      const url = /running at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
+      assert.ok(url, `no URL in:\n${output}`);
+      const [, email, password] = /as (\S+) with password: (\S+)/.exec(output)!;
+      assert.equal(email, "admin@localhost");
+
+      const login = await fetch(`${url}/login`);
+      assert.equal(login.status, 200);
+      assert.match(await login.text(), /Sign in/);
+      const signIn = await fetch(`${url}/login`, {
+        method: "POST",
+        redirect: "manual",
+        headers: { "content-type": "application/x-www-form-urlencoded", origin: url },
+        body: new URLSearchParams({ email, password }),
+      });
+      assert.equal(signIn.status, 303);
+      const cookie = signIn.headers.get("set-cookie")!.split(";")[0];
+      await signIn.body?.cancel();
+      const jobs = await fetch(`${url}/admin/jobs`, { headers: { cookie } });
+      assert.match(await jobs.text(), /No jobs defined yet/);
+
+      const second = await jobwatch({ PORT: "0", PGLITE_DIR: `${dir}/pglite` }).output();
+      assert.equal(second.code, 1, "a second server on the same embedded database is refused");
+      assert.match(new TextDecoder().decode(second.stderr), /in use by another Jobwatch process \(pid \d+\)/);
+    } finally {
+      child.kill("SIGTERM");
+      const status = await child.status;
+      await reader.cancel().catch(() => {});
+      await child.stderr.cancel().catch(() => {});
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+      assert.equal(status.code, 0, "SIGTERM shuts down cleanly");
+    }
+  },
+});

@@ -1,0 +1,119 @@
+import assert from "node:assert/strict";
+import { h } from "preact";
+import PasswordInput from "../islands/PasswordInput.tsx";
+import { generatedManifestSource, listIslands, readManifest } from "../lib/render/build.ts";
+import { assertPlainJson } from "../lib/render/islands.ts";
+import { renderDocument } from "../lib/render/page.tsx";
+import { createTestApp, dbTest, ensureBuilt, makeUser } from "./helpers/app.ts";
+
+function Page({ children }: { children?: preact.ComponentChildren }) {
+  return <body>{children}</body>;
+}
+
+Deno.test({
+  name: "a page without islands ships no JavaScript at all",
+  ...dbTest,
+  fn: async () => {
+    const t = await createTestApp();
+    try {
+      const cookie = await t.signIn(await makeUser(t.db));
+      const html = await (await t.app.request("/admin/jobs", { headers: { cookie } })).text();
+      assert.match(html, /No jobs defined yet/);
+      assert.doesNotMatch(html, /<script/i);
+      assert.doesNotMatch(html, /modulepreload|<jw-island/);
+    } finally {
+      await t.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "a page with an island loads the boot module and preloads the island's bundle",
+  ...dbTest,
+  fn: async () => {
+    const t = await createTestApp();
+    try {
+      const html = await (await t.app.request("/login")).text();
+      const manifest = (await readManifest())!;
+      assert.ok(html.includes(`<script type="module" src="${manifest.boot}"></script>`));
+      assert.ok(html.includes(`<link rel="modulepreload" href="${manifest.islands.PasswordInput}">`));
+      assert.match(
+        html,
+        /<jw-island data-island="PasswordInput" data-src="[^"]+" data-props="\{&quot;id&quot;/,
+      );
+      assert.equal(html.match(/<script/g)!.length, 1, "one script tag: the boot module; no inline script");
+    } finally {
+      await t.close();
+    }
+  },
+});
+
+Deno.test("island props are escaped so markup in data cannot break out of the marker", async () => {
+  await ensureBuilt();
+  const hostile = `</script><script>alert(1)</script>" onmouseover="alert(2)`;
+  const { html, islands } = renderDocument(
+    <Page>
+      <PasswordInput id="pw" name={hostile} autocomplete="off" />
+    </Page>,
+    { title: "t", nonce: "n" },
+  );
+  assert.deepEqual([...islands], ["PasswordInput"]);
+  assert.doesNotMatch(html, /" onmouseover/);
+  const props = JSON.parse(
+    /data-props="([^"]*)"/.exec(html)![1].replaceAll("&quot;", '"').replaceAll("&lt;", "<").replaceAll(
+      "&gt;",
+      ">",
+    ).replaceAll("&amp;", "&"),
+  );
+  assert.equal(props.name, hostile, "the browser gets the exact value back");
+  assert.equal(html.match(/<script/g)!.length, 1, "only the boot module");
+});
+
+Deno.test("an island given a Date or a function fails at render time with a clear error", async () => {
+  await ensureBuilt();
+  const render = (props: Record<string, unknown>) =>
+    renderDocument(<Page>{h(PasswordInput, props as never)}</Page>, { title: "t", nonce: "n" });
+  assert.throws(
+    () => render({ id: "a", name: "b", autocomplete: new Date() }),
+    /island PasswordInput: prop "autocomplete" is a Date; island props must be plain JSON/,
+  );
+  assert.throws(
+    () => render({ id: "a", name: "b", autocomplete: "x", onChange: () => {} }),
+    /prop "onChange" is a function/,
+  );
+  assert.throws(() => assertPlainJson({ a: [1, NaN] }, "props"), /props\.a\[1\] is NaN/);
+  assert.doesNotThrow(() => assertPlainJson({ a: [1, "x", null, { b: true }] }, "props"));
+});
+
+Deno.test("classes an island adds in the browser are styled on pages that use it", async () => {
+  await ensureBuilt();
+  const { html } = renderDocument(
+    <Page>
+      <PasswordInput id="pw" name="password" autocomplete="off" />
+    </Page>,
+    { title: "t", nonce: "n" },
+  );
+  // The server renders the field without the toggle; after hydration the toggle
+  // appears, and turns blue when pressed. Both states must be in the CSS.
+  assert.doesNotMatch(html, /class="[^"]*text-blue-600/);
+  assert.match(html, /\.text-blue-600\{/);
+  assert.match(html, /\.right-0\{/);
+  const plain = renderDocument(<Page>Hello</Page>, { title: "t", nonce: "n" }).html;
+  assert.doesNotMatch(plain, /\.text-blue-600\{/, "pages without islands carry only their own classes");
+});
+
+Deno.test("the generated islands manifest lists exactly the files in islands/", async () => {
+  const expected = generatedManifestSource(await listIslands());
+  const actual = await Deno.readTextFile(new URL("../lib/render/islands.gen.ts", import.meta.url));
+  assert.equal(actual, expected, "run `deno task build` and commit lib/render/islands.gen.ts");
+});
+
+Deno.test("page titles and text are escaped", async () => {
+  await ensureBuilt();
+  const { html } = renderDocument(<Page>{"<img src=x onerror=alert(1)>"}</Page>, {
+    title: "</title><script>alert(1)</script>",
+    nonce: '"><script>',
+  });
+  assert.doesNotMatch(html, /<script|<img/);
+  assert.match(html, /<body>&lt;img src=x onerror=alert\(1\)/);
+});
