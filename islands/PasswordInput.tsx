@@ -21,7 +21,7 @@ export default function PasswordInput(
         type={visible.value ? "text" : "password"}
         autocomplete={autocomplete}
         required
-        class="w-full rounded-lg border border-gray-300 bg-white px-3 py-2 pr-16 text-sm text-gray-900 focus:border-blue-500 focus:outline-none focus:ring-2 focus:ring-blue-200 dark:border-gray-600 dark:bg-gray-800 dark:text-gray-100"
+        class="w-full rounded-lg border border-gray-300 bg-white px-3 py-2 pr-32 text-sm text-gray-900 focus:border-blue-500 focus:outline-none focus:ring-2 focus:ring-blue-200 dark:border-gray-600 dark:bg-gray-800 dark:text-gray-100"
       />
       {hydrated.value && (
         <button

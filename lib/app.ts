@@ -2,7 +2,7 @@
  * The Hono application: middleware in order, the route table, and the one
  * place where errors become responses.
  */
-import { type Context, Hono } from "hono";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { compress } from "hono/compress";
 import { getConnInfo } from "hono/deno";
@@ -65,6 +65,17 @@ function errorResponse(
   });
 }
 
+/**
+ * Signed-in pages and data must not outlive the session in the browser's
+ * cache: without this, Back after signing out shows the dashboard again.
+ */
+function noStore(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    await next();
+    c.header("Cache-Control", "no-store");
+  };
+}
+
 export function createApp(deps: AppDeps, routes: Route[] = defaultRoutes): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
@@ -88,8 +99,8 @@ export function createApp(deps: AppDeps, routes: Route[] = defaultRoutes): Hono<
 
   app.use(sameOriginWrites(deps.config.appUrl));
   app.use(loadSession());
-  app.use("/admin/*", requireUser());
-  app.use("/api/admin/*", requireUser());
+  app.use("/admin/*", requireUser(), noStore());
+  app.use("/api/admin/*", requireUser(), noStore());
 
   for (const route of routes) app.on(route.method, route.path, route.handler);
 

@@ -25,5 +25,7 @@ export async function POST(c: Context<AppEnv>) {
     path: "/",
     secure: deps.config.secureCookies,
   });
+  // Drop cached signed-in pages from this browser too.
+  c.header("Clear-Site-Data", '"cache"');
   return c.redirect("/login", 303);
 }
