@@ -1,6 +1,6 @@
 /**
- * Jobwatch's entry point: configuration → database → migrations → first
- * admin → island bundles → HTTP server.
+ * Jobwatch's entry point: configuration → database → migrations → job
+ * registry → first admin → island bundles → Deno.cron tick → HTTP server.
  */
 import { createApp } from "./lib/app.ts";
 import { ensureAdmin } from "./lib/bootstrap.ts";
@@ -8,7 +8,14 @@ import { type Config, ConfigError, loadConfig } from "./lib/config.ts";
 import { type Database, openDatabase } from "./lib/db/mod.ts";
 import { migrate, MigrationError } from "./lib/db/migrate.ts";
 import { DatabaseLockedError } from "./lib/db/pglite.ts";
+import { EventBus, relayNotifications } from "./lib/events.ts";
+import { createRegistry, JobDefinitionError, toDeclaredJob } from "./lib/jobs/define.ts";
+import { seedDemoData } from "./lib/jobs/examples/demo_data.ts";
+import { declaredJobs } from "./lib/jobs/mod.ts";
+import { Runner } from "./lib/jobs/runner.ts";
+import { type SchedulerDeps, tick } from "./lib/jobs/scheduler.ts";
 import { createLogger } from "./lib/log.ts";
+import { syncJobDefinitions } from "./lib/queries/jobs.ts";
 import { ensureIslandsBuilt } from "./lib/render/build.ts";
 import { useIslandsManifest } from "./lib/render/page.tsx";
 
@@ -18,7 +25,7 @@ function fail(message: string): never {
   Deno.exit(1);
 }
 
-async function start(): Promise<void> {
+async function start(): Promise<SchedulerDeps> {
   let config: Config;
   try {
     config = loadConfig(Deno.env.toObject());
@@ -47,7 +54,27 @@ async function start(): Promise<void> {
     fail(`could not open ${where}: ${error instanceof Error ? error.message : String(error)}`);
   }
 
+  let registry;
+  try {
+    registry = createRegistry(declaredJobs(config));
+  } catch (error) {
+    if (error instanceof JobDefinitionError) fail(error.message);
+    throw error;
+  }
+  const synced = await syncJobDefinitions(db.sql, [...registry.values()].map(toDeclaredJob), new Date());
+  for (const [change, ids] of Object.entries(synced)) {
+    if (ids.length > 0) log.info(`jobs ${change}`, { jobs: ids });
+  }
+  if (config.examples) await seedDemoData(db.sql, new Date());
+
   const admin = await ensureAdmin(db.sql, config);
+  const bus = new EventBus();
+  const instanceId = `${Deno.hostname()}:${Deno.pid}:${crypto.randomUUID().slice(0, 8)}`;
+  const now = () => new Date();
+  const runner = new Runner({ sql: db.sql, bus, log, now, instanceId });
+  const jobs = { registry, runner, bus, instanceId };
+  if (db.kind === "postgres") await relayNotifications(db.sql, bus, instanceId);
+  const scheduler: SchedulerDeps = { sql: db.sql, registry, runner, bus, log, now, instanceId };
 
   let app: ReturnType<typeof createApp>;
   const server = Deno.serve({
@@ -57,7 +84,7 @@ async function start(): Promise<void> {
       if (!Deno.env.get("APP_URL")) {
         config = { ...config, appUrl: `http://${hostname === "0.0.0.0" ? "localhost" : hostname}:${port}` };
       }
-      app = createApp({ config, sql: db.sql, now: () => new Date(), log });
+      app = createApp({ config, sql: db.sql, now, log, jobs });
       console.log(`Jobwatch is running at ${config.appUrl} (database: ${db.description})`);
       if (admin.kind === "generated") {
         console.log(`Sign in at ${config.appUrl}/login as ${admin.email} with password: ${admin.password}`);
@@ -73,11 +100,45 @@ async function start(): Promise<void> {
   const shutdown = async () => {
     log.info("shutting down");
     await server.shutdown();
+    await Promise.race([runner.settle(), new Promise((resolve) => setTimeout(resolve, 10_000))]);
     await db.close();
     Deno.exit(0);
   };
   Deno.addSignalListener("SIGINT", shutdown);
   Deno.addSignalListener("SIGTERM", shutdown);
+
+  // Reap runs a dead process left behind and catch up what was missed while down.
+  await runTick(scheduler);
+  return scheduler;
 }
 
-if (import.meta.main) await start();
+let ticking = false;
+
+/** One scheduler tick; a tick still running when the next is due is not doubled. */
+async function runTick(scheduler: SchedulerDeps): Promise<void> {
+  if (ticking) return;
+  ticking = true;
+  try {
+    const report = await tick(scheduler);
+    if (report.started.length + report.skipped.length + report.reaped.length > 0) {
+      scheduler.log.info("tick", {
+        started: report.started.length,
+        skipped: report.skipped.length,
+        reaped: report.reaped.length,
+      });
+    }
+  } catch (error) {
+    scheduler.log.error("tick failed", { error: error instanceof Error ? error.message : String(error) });
+  } finally {
+    ticking = false;
+  }
+}
+
+if (import.meta.main) {
+  if (typeof Deno.cron !== "function") {
+    fail("Deno.cron is not available; run with --unstable-cron (deno task start does)");
+  }
+  const ready = start();
+  // Registered at the top level, as Deno Deploy requires; the first ticks wait for start-up.
+  Deno.cron("jobwatch-tick", "* * * * *", async () => await runTick(await ready));
+}

@@ -23,6 +23,7 @@ const ENV_VARS = [
   "SESSION_MAX_DAYS",
   "TRUST_PROXY",
   "LOG_LEVEL",
+  "JOBWATCH_EXAMPLES",
 ] as const;
 
 type EnvName = (typeof ENV_VARS)[number];
@@ -66,6 +67,14 @@ const boolean = z.string().transform((raw, ctx) => {
     code: "custom",
     message: `expected true or false, got ${JSON.stringify(raw)}`,
   });
+  return z.NEVER;
+});
+
+const onOff = z.string().transform((raw, ctx) => {
+  const value = raw.trim().toLowerCase();
+  if (value === "on" || value === "true") return true;
+  if (value === "off" || value === "false") return false;
+  ctx.addIssue({ code: "custom", message: `expected on or off, got ${JSON.stringify(raw)}` });
   return z.NEVER;
 });
 
@@ -139,6 +148,7 @@ const schema = z.object({
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"], {
     error: (issue) => `expected one of debug, info, warn, error, got ${JSON.stringify(issue.input)}`,
   }).default("info"),
+  JOBWATCH_EXAMPLES: onOff.default(true),
 }).superRefine((env, ctx) => {
   if ((env.ADMIN_EMAIL === undefined) !== (env.ADMIN_PASSWORD === undefined)) {
     ctx.addIssue({
@@ -166,6 +176,8 @@ export interface Config {
   sessionMaxMs: number;
   trustProxy: boolean;
   logLevel: "debug" | "info" | "warn" | "error";
+  /** Whether the shipped example jobs (and their demo data) are declared. */
+  examples: boolean;
 }
 
 /**
@@ -209,6 +221,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     sessionMaxMs: values.SESSION_MAX_DAYS * 86400_000,
     trustProxy: values.TRUST_PROXY,
     logLevel: values.LOG_LEVEL,
+    examples: values.JOBWATCH_EXAMPLES,
   };
 }
 

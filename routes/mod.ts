@@ -5,6 +5,8 @@
 import type { Handler } from "hono";
 import type { AppEnv } from "../lib/http/context.ts";
 import * as adminJobs from "./admin/jobs.tsx";
+import * as adminJobsApi from "./api/admin/jobs.ts";
+import * as runsApi from "./api/runs.ts";
 import * as index from "./index.ts";
 import * as login from "./login.tsx";
 import * as logout from "./logout.ts";
@@ -23,4 +25,13 @@ export const routes: Route[] = [
   { method: "POST", path: "/login", access: "public", handler: login.POST },
   { method: "POST", path: "/logout", access: "public", handler: logout.POST },
   { method: "GET", path: "/admin/jobs", access: "user", handler: adminJobs.GET },
+  { method: "POST", path: "/api/admin/jobs/:jobId/trigger", access: "user", handler: adminJobsApi.trigger },
+  { method: "POST", path: "/api/admin/jobs/:jobId/enabled", access: "user", handler: adminJobsApi.enabled },
+  { method: "POST", path: "/api/admin/executions/:id/retry", access: "user", handler: adminJobsApi.retry },
+  // The runs API for external jobs: "public" to the session guard, because each request carries its
+  // job's bearer token (Authorization: Bearer jw_…), checked in lib/jobs/external.ts.
+  { method: "POST", path: "/api/runs/:jobId/start", access: "public", handler: runsApi.start },
+  { method: "POST", path: "/api/runs/:id/complete", access: "public", handler: runsApi.complete },
+  { method: "POST", path: "/api/runs/:id/fail", access: "public", handler: runsApi.fail },
+  { method: "POST", path: "/api/runs/:jobId", access: "public", handler: runsApi.report },
 ];

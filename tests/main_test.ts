@@ -65,7 +65,7 @@ Deno.test({
       const cookie = signIn.headers.get("set-cookie")!.split(";")[0];
       await signIn.body?.cancel();
       const jobs = await fetch(`${url}/admin/jobs`, { headers: { cookie } });
-      assert.match(await jobs.text(), /No jobs defined yet/);
+      assert.match(await jobs.text(), /Weekly Digest Email/, "the example jobs are on by default");
 
       const second = await jobwatch({ PORT: "0", PGLITE_DIR: `${dir}/pglite` }).output();
       assert.equal(second.code, 1, "a second server on the same embedded database is refused");

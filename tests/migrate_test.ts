@@ -20,17 +20,22 @@ Deno.test({
     const db = await createEmptyDatabase();
     try {
       const first = await migrate(db.sql);
-      assert.deepEqual(first, ["0001_init.sql"]);
+      assert.deepEqual(first, ["0001_init.sql", "0002_scheduler.sql", "0003_examples.sql"]);
       assert.deepEqual(await migrate(db.sql), []);
       const tables = await db.sql<{ tableName: string }[]>`
         SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1
       `;
       assert.deepEqual(tables.map((t) => t.tableName), [
         "audit_events",
+        "demo_payments",
+        "demo_workspaces",
         "job_definitions",
         "job_executions",
+        "job_tokens",
         "schema_migrations",
         "sessions",
+        "usage_daily",
+        "usage_events",
         "users",
       ]);
     } finally {
@@ -70,7 +75,7 @@ Deno.test({
     const dir = await copyMigrations();
     try {
       await Deno.writeTextFile(
-        new URL("0002_broken.sql", dir),
+        new URL("0099_broken.sql", dir),
         "CREATE TABLE half_done (id int);\nSELECT no_such_function();\n",
       );
       await assert.rejects(() => migrate(db.sql, dir));
@@ -79,7 +84,7 @@ Deno.test({
       `;
       assert.equal(exists, false, "the whole run is one transaction");
 
-      await Deno.writeTextFile(new URL("0002_broken.sql", dir), "CREATE TABLE later (id int);\n");
+      await Deno.writeTextFile(new URL("0099_broken.sql", dir), "CREATE TABLE later (id int);\n");
       await migrate(db.sql, dir);
       await assert.rejects(() => migrate(db.sql), /does not have/);
     } finally {
@@ -98,11 +103,11 @@ Deno.test({
     const other = connectPostgres(db.url!, { max: 1 });
     try {
       const [a, b] = await Promise.all([migrate(db.sql), migrate(other.sql)]);
-      assert.deepEqual([...a, ...b], ["0001_init.sql"]);
+      assert.deepEqual([...a, ...b], ["0001_init.sql", "0002_scheduler.sql", "0003_examples.sql"]);
       const [{ count }] = await db.sql<
         { count: number }[]
       >`SELECT count(*)::int AS count FROM schema_migrations`;
-      assert.equal(count, 1);
+      assert.equal(count, 3);
     } finally {
       await other.close();
       await db.close();

@@ -6,10 +6,8 @@
  */
 import { hashPassword, passwordProblem, type ScryptCost } from "../auth/password.ts";
 import { generatePassword } from "../bootstrap.ts";
-import { type Config, ConfigError, loadConfig } from "../config.ts";
-import { type Database, openDatabase, type Sql } from "../db/mod.ts";
-import { migrate, MigrationError } from "../db/migrate.ts";
-import { DatabaseLockedError, embeddedHolder } from "../db/pglite.ts";
+import type { Sql } from "../db/mod.ts";
+import { openCliDatabase } from "./database.ts";
 import { recordAuditEvent } from "../queries/audit.ts";
 import { deleteUserSessions } from "../queries/sessions.ts";
 import {
@@ -295,24 +293,9 @@ async function main(args: string[]): Promise<number> {
     return 0;
   }
 
-  let config: Config;
-  try {
-    config = loadConfig(Deno.env.toObject());
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    printError(`Jobwatch: ${error.message}`);
-    return 1;
-  }
-
-  let db: Database | null = null;
-  try {
-    db = await openDatabase(config);
-    await migrate(db.sql);
-  } catch (error) {
-    await db?.close().catch(() => {});
-    printError(`Jobwatch: ${await openFailure(error, config)}`);
-    return 1;
-  }
+  const opened = await openCliDatabase({ syncJobs: false, printError });
+  if (!opened) return 1;
+  const { config, db } = opened;
   try {
     return await executeUserCommand(command, {
       sql: db.sql,
@@ -324,20 +307,6 @@ async function main(args: string[]): Promise<number> {
   } finally {
     await db.close();
   }
-}
-
-async function openFailure(error: unknown, config: Config): Promise<string> {
-  if (error instanceof DatabaseLockedError) {
-    const holder = await embeddedHolder(config.pgliteDir);
-    return `a running Jobwatch server${
-      holder ? ` (pid ${holder.pid})` : ""
-    } holds the embedded database in ${config.pgliteDir}, and PGlite allows one process at a time. Stop the server first and run this command again, or set DATABASE_URL to use PostgreSQL.`;
-  }
-  if (error instanceof MigrationError) return error.message;
-  const where = config.databaseUrl
-    ? "the DATABASE_URL database"
-    : `the embedded database in ${config.pgliteDir}`;
-  return `could not open ${where}: ${error instanceof Error ? error.message : String(error)}`;
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,6 +1,7 @@
 /** What every request handler can reach: configuration, database, clock, user. */
 import type { Config } from "../config.ts";
 import type { Sql } from "../db/mod.ts";
+import type { JobsRuntime } from "../jobs/trigger.ts";
 import type { SessionUser } from "../queries/sessions.ts";
 
 export interface AppDeps {
@@ -9,6 +10,8 @@ export interface AppDeps {
   /** The clock; tests inject a fake one. */
   now: () => Date;
   log: Logger;
+  /** The job registry, the runner and the event bus of this instance. */
+  jobs: JobsRuntime;
 }
 
 export interface Logger {

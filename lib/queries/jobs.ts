@@ -9,14 +9,136 @@ export interface JobDefinition {
   timezone: string;
   timeoutSeconds: number;
   enabled: boolean;
+  external: boolean;
+  concurrency: "skip" | "allow";
+  critical: boolean;
+  maxAgeHours: number | null;
+  retiredAt: Date | null;
   createdAt: Date;
 }
 
-/** Every job definition, by display name. */
+const COLUMNS = (sql: Sql) =>
+  sql`id, display_name, description, schedule, timezone, timeout_seconds, enabled, external,
+      concurrency, critical, max_age_hours::float8 AS max_age_hours, retired_at, created_at`;
+
+/** Every job definition, current ones first, then by display name. */
 export async function listJobDefinitions(sql: Sql): Promise<JobDefinition[]> {
   return await sql<JobDefinition[]>`
-    SELECT id, display_name, description, schedule, timezone, timeout_seconds, enabled, created_at
+    SELECT ${COLUMNS(sql)}
     FROM job_definitions
-    ORDER BY display_name, id
+    ORDER BY retired_at IS NOT NULL, display_name, id
   `;
+}
+
+export async function getJobDefinition(sql: Sql, id: string): Promise<JobDefinition | null> {
+  const [row] = await sql<JobDefinition[]>`SELECT ${COLUMNS(sql)} FROM job_definitions WHERE id = ${id}`;
+  return row ?? null;
+}
+
+export interface DeclaredJob {
+  id: string;
+  displayName: string;
+  description: string | null;
+  schedule: string;
+  timezone: string;
+  timeoutSeconds: number;
+  enabled: boolean;
+  external: boolean;
+  concurrency: "skip" | "allow";
+  critical: boolean;
+  maxAgeHours: number | null;
+}
+
+/**
+ * Brings job_definitions in line with the jobs declared in code: inserts new
+ * ones, updates changed fields (but never `enabled`, which belongs to the
+ * admin's toggle once a job exists), un-retires returning ones, and retires
+ * (never deletes) jobs no longer declared. Returns what changed.
+ */
+export async function syncJobDefinitions(
+  sql: Sql,
+  jobs: DeclaredJob[],
+  now: Date,
+): Promise<{ inserted: string[]; updated: string[]; retired: string[] }> {
+  return await sql.begin(async (tx) => {
+    const inserted: string[] = [];
+    const updated: string[] = [];
+    for (const job of jobs) {
+      const [row] = await tx<{ inserted: boolean }[]>`
+        INSERT INTO job_definitions (id, display_name, description, schedule, timezone, timeout_seconds,
+                                     enabled, external, concurrency, critical, max_age_hours,
+                                     created_at, updated_at)
+        VALUES (${job.id}, ${job.displayName}, ${job.description}, ${job.schedule}, ${job.timezone},
+                ${job.timeoutSeconds}, ${job.enabled}, ${job.external}, ${job.concurrency}, ${job.critical},
+                ${job.maxAgeHours}, ${now}, ${now})
+        ON CONFLICT (id) DO UPDATE SET
+          display_name = EXCLUDED.display_name, description = EXCLUDED.description,
+          schedule = EXCLUDED.schedule, timezone = EXCLUDED.timezone,
+          timeout_seconds = EXCLUDED.timeout_seconds, external = EXCLUDED.external,
+          concurrency = EXCLUDED.concurrency, critical = EXCLUDED.critical,
+          max_age_hours = EXCLUDED.max_age_hours, retired_at = NULL, updated_at = EXCLUDED.updated_at,
+          -- A new schedule starts from now, not from the old schedule's cursor.
+          scheduled_through = CASE
+            WHEN (job_definitions.schedule, job_definitions.timezone)
+                 IS DISTINCT FROM (EXCLUDED.schedule, EXCLUDED.timezone) THEN NULL
+            ELSE job_definitions.scheduled_through END
+        WHERE (job_definitions.display_name, job_definitions.description, job_definitions.schedule,
+               job_definitions.timezone, job_definitions.timeout_seconds, job_definitions.external,
+               job_definitions.concurrency, job_definitions.critical, job_definitions.max_age_hours::float8,
+               job_definitions.retired_at IS NULL)
+          IS DISTINCT FROM
+              (EXCLUDED.display_name, EXCLUDED.description, EXCLUDED.schedule, EXCLUDED.timezone,
+               EXCLUDED.timeout_seconds, EXCLUDED.external, EXCLUDED.concurrency, EXCLUDED.critical,
+               EXCLUDED.max_age_hours::float8, true)
+        RETURNING (xmax = 0) AS inserted
+      `;
+      if (row) (row.inserted ? inserted : updated).push(job.id);
+    }
+    const retired = await tx<{ id: string }[]>`
+      UPDATE job_definitions SET retired_at = ${now}, updated_at = ${now}
+      WHERE retired_at IS NULL AND id <> ALL(${tx.array(jobs.map((j) => j.id))}::text[])
+      RETURNING id
+    `;
+    return { inserted, updated, retired: retired.map((r) => r.id) };
+  });
+}
+
+export interface SchedulerCursor {
+  id: string;
+  enabled: boolean;
+  scheduledThrough: Date | null;
+}
+
+/** The scheduler's view of the current (not retired) jobs. */
+export async function listSchedulerCursors(sql: Sql): Promise<SchedulerCursor[]> {
+  return await sql<SchedulerCursor[]>`
+    SELECT id, enabled, scheduled_through FROM job_definitions WHERE retired_at IS NULL
+  `;
+}
+
+/** Moves the scheduler's cursor of these jobs forward to `through` (never back). */
+export async function advanceSchedulerCursors(sql: Sql, jobIds: string[], through: Date): Promise<void> {
+  if (jobIds.length === 0) return;
+  await sql`
+    UPDATE job_definitions SET scheduled_through = ${through}
+    WHERE id = ANY(${sql.array(jobIds)}::text[])
+      AND (scheduled_through IS NULL OR scheduled_through < ${through})
+  `;
+}
+
+/** Enables or disables a job; null when there is no such job. */
+export async function setJobEnabled(
+  sql: Sql,
+  id: string,
+  enabled: boolean,
+  now: Date,
+): Promise<JobDefinition | null> {
+  const [row] = await sql<JobDefinition[]>`
+    UPDATE job_definitions SET enabled = ${enabled}, updated_at = ${now},
+      -- Re-enabled jobs resume from now: the disabled stretch is not "missed".
+      scheduled_through = CASE WHEN ${enabled} AND NOT enabled THEN ${now} ELSE scheduled_through END
+    WHERE id = ${id}
+    RETURNING ${COLUMNS(sql)}
+  `;
+  return row ?? null;
 }

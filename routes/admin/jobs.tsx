@@ -41,7 +41,10 @@ export function JobsPage({ user, definitions }: { user: SessionUser; definitions
                   <p class="mt-1 text-sm text-gray-500 dark:text-gray-400">{job.description}</p>
                 )}
                 <p class="mt-2 font-mono text-xs text-gray-400">{job.schedule} · {job.timezone}</p>
-                {!job.enabled && <p class="mt-2 text-xs font-medium text-gray-500">Disabled</p>}
+                {job.retiredAt
+                  ? <p class="mt-2 text-xs font-medium text-gray-500">Retired: no longer defined in code</p>
+                  : !job.enabled && <p class="mt-2 text-xs font-medium text-gray-500">Disabled</p>}
+                {job.external && <p class="mt-2 text-xs text-gray-500">Runs elsewhere and reports in</p>}
               </li>
             ))}
           </ul>

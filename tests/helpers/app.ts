@@ -10,6 +10,11 @@ import { createMemoryLogger } from "../../lib/log.ts";
 import { upsertUser, type User } from "../../lib/queries/users.ts";
 import { ensureIslandsBuilt } from "../../lib/render/build.ts";
 import { useIslandsManifest } from "../../lib/render/page.tsx";
+import { EventBus } from "../../lib/events.ts";
+import { createRegistry, type Job, toDeclaredJob } from "../../lib/jobs/define.ts";
+import { Runner } from "../../lib/jobs/runner.ts";
+import type { JobsRuntime } from "../../lib/jobs/trigger.ts";
+import { syncJobDefinitions } from "../../lib/queries/jobs.ts";
 import type { Route } from "../../routes/mod.ts";
 import { routes as defaultRoutes } from "../../routes/mod.ts";
 import { createTestDatabase, type TestDatabase } from "./db.ts";
@@ -60,7 +65,7 @@ export interface TestApp {
 }
 
 export async function createTestApp(
-  options: { env?: Record<string, string>; routes?: Route[] } = {},
+  options: { env?: Record<string, string>; routes?: Route[]; jobs?: Job[] } = {},
 ): Promise<TestApp> {
   await ensureBuilt();
   const db = await createTestDatabase();
@@ -72,7 +77,17 @@ export async function createTestApp(
       clock.now = new Date(clock.now.getTime() + ms);
     },
   };
-  const deps: AppDeps = { config, sql: db.sql, now: () => clock.now, log };
+  const now = () => clock.now;
+  const bus = new EventBus();
+  const instanceId = `test-${crypto.randomUUID().slice(0, 8)}`;
+  const jobs: JobsRuntime = {
+    registry: createRegistry(options.jobs ?? []),
+    runner: new Runner({ sql: db.sql, bus, log, now, instanceId }),
+    bus,
+    instanceId,
+  };
+  if (options.jobs) await syncJobDefinitions(db.sql, options.jobs.map(toDeclaredJob), clock.now);
+  const deps: AppDeps = { config, sql: db.sql, now, log, jobs };
   const app = createApp(deps, options.routes ?? defaultRoutes);
   return {
     app,
@@ -90,7 +105,10 @@ export async function createTestApp(
       const cookie = response.headers.get("set-cookie")!;
       return cookie.split(";")[0];
     },
-    close: () => db.close(),
+    close: async () => {
+      await jobs.runner.settle();
+      await db.close();
+    },
   };
 }
 

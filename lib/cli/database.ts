@@ -1,0 +1,62 @@
+/**
+ * What every CLI command does before its own work: read the configuration,
+ * open and migrate the database (and, for commands that need job rows, sync
+ * the job registry as the server does), printing one clear line on failure.
+ */
+import { type Config, ConfigError, loadConfig } from "../config.ts";
+import { type Database, openDatabase } from "../db/mod.ts";
+import { migrate, MigrationError } from "../db/migrate.ts";
+import { DatabaseLockedError, embeddedHolder } from "../db/pglite.ts";
+import { createRegistry, JobDefinitionError, toDeclaredJob } from "../jobs/define.ts";
+import { declaredJobs } from "../jobs/mod.ts";
+import { syncJobDefinitions } from "../queries/jobs.ts";
+
+/** Opens the configured database, or prints why not and returns null. */
+export async function openCliDatabase(
+  options: { syncJobs: boolean; printError: (line: string) => void },
+): Promise<{ config: Config; db: Database } | null> {
+  let config: Config;
+  try {
+    config = loadConfig(Deno.env.toObject());
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    options.printError(`Jobwatch: ${error.message}`);
+    return null;
+  }
+  let declared;
+  try {
+    declared = options.syncJobs
+      ? [...createRegistry(declaredJobs(config)).values()].map(toDeclaredJob)
+      : null;
+  } catch (error) {
+    if (!(error instanceof JobDefinitionError)) throw error;
+    options.printError(`Jobwatch: ${error.message}`);
+    return null;
+  }
+  let db: Database | null = null;
+  try {
+    db = await openDatabase(config);
+    await migrate(db.sql);
+    // As the server does at start-up, so a fresh database has the job rows.
+    if (declared) await syncJobDefinitions(db.sql, declared, new Date());
+    return { config, db };
+  } catch (error) {
+    await db?.close().catch(() => {});
+    options.printError(`Jobwatch: ${await openFailure(error, config)}`);
+    return null;
+  }
+}
+
+async function openFailure(error: unknown, config: Config): Promise<string> {
+  if (error instanceof DatabaseLockedError) {
+    const holder = await embeddedHolder(config.pgliteDir);
+    return `a running Jobwatch server${
+      holder ? ` (pid ${holder.pid})` : ""
+    } holds the embedded database in ${config.pgliteDir}, and PGlite allows one process at a time. Stop the server first and run this command again, or set DATABASE_URL to use PostgreSQL.`;
+  }
+  if (error instanceof MigrationError) return error.message;
+  const where = config.databaseUrl
+    ? "the DATABASE_URL database"
+    : `the embedded database in ${config.pgliteDir}`;
+  return `could not open ${where}: ${error instanceof Error ? error.message : String(error)}`;
+}

@@ -1,0 +1,288 @@
+/**
+ * `deno task token`: create, list and revoke the bearer tokens with which
+ * external jobs report their runs. The command logic (`runTokenCommand`)
+ * takes its database and output as arguments so tests run it in-process;
+ * the `import.meta.main` block opens the configured database, migrates it
+ * and syncs the declared jobs first, so it works on a fresh database.
+ */
+import type { Sql } from "../db/mod.ts";
+import { openCliDatabase } from "./database.ts";
+import {
+  createJobToken,
+  getJobToken,
+  type JobToken,
+  listJobTokens,
+  MAX_LABEL_CHARS,
+  revokeJobToken,
+  UnknownJobError,
+} from "../jobs/tokens.ts";
+import { recordAuditEvent } from "../queries/audit.ts";
+import { getJobDefinition } from "../queries/jobs.ts";
+
+export const USAGE = `Usage: deno task token <command> [options]
+
+Commands:
+  create <job-id> [--label TEXT]
+                   create a token with which that job reports its runs; it is
+                   printed once, with a curl example, and only its hash is kept
+  list <job-id>    show the job's tokens: id, label, created, last used, revoked
+                   (tokens themselves are never shown again)
+  revoke <token-id>
+                   revoke a token at once (the id is the first column of list)
+
+The database is DATABASE_URL, or else the embedded one in PGLITE_DIR
+(default ./data/pglite), which the server must not hold at the same time.`;
+
+export type TokenCommand =
+  | { kind: "create"; jobId: string; label: string }
+  | { kind: "list"; jobId: string }
+  | { kind: "revoke"; tokenId: string }
+  | { kind: "help" };
+
+/** Bad arguments; the message says which, and the usage text follows it. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+export interface TokenCommandIo {
+  sql: Sql;
+  print: (line: string) => void;
+  /** Where failures go; defaults to `print`. */
+  printError?: (line: string) => void;
+  /** Jobwatch's public address, for the curl example. */
+  appUrl: string;
+  now?: () => Date;
+}
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Parses the arguments, or throws `UsageError`. */
+export function parseTokenCommand(args: string[]): TokenCommand {
+  const [subcommand, ...rest] = args;
+  switch (subcommand) {
+    case "create": {
+      const { positional, options } = parseRest(rest, ["label"], "a job id");
+      const label = (options.get("label") ?? "").trim();
+      if (label.length > MAX_LABEL_CHARS) {
+        throw new UsageError(`--label must be at most ${MAX_LABEL_CHARS} characters`);
+      }
+      return { kind: "create", jobId: positional, label };
+    }
+    case "list":
+      return { kind: "list", jobId: parseRest(rest, [], "a job id").positional };
+    case "revoke": {
+      const tokenId = parseRest(rest, [], "a token id").positional;
+      if (!UUID_PATTERN.test(tokenId)) {
+        throw new UsageError(
+          `expected a token id such as 0b7e6c1a-5d2f-4c3e-9a8b-1f2e3d4c5b6a (see deno task token list <job-id>), got ${
+            JSON.stringify(tokenId)
+          }`,
+        );
+      }
+      return { kind: "revoke", tokenId: tokenId.toLowerCase() };
+    }
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      return { kind: "help" };
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(subcommand)}`);
+  }
+}
+
+/** Exactly one positional argument plus `--flag value` / `--flag=value` options. */
+function parseRest(args: string[], valueFlags: string[], what: string) {
+  const options = new Map<string, string>();
+  const positionals: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (!arg.startsWith("--")) {
+      positionals.push(arg);
+      continue;
+    }
+    const [flag, inline] = arg.slice(2).split(/=(.*)/s, 2);
+    if (!valueFlags.includes(flag)) throw new UsageError(`unknown option ${arg.split("=")[0]}`);
+    const value = inline ?? args[++i];
+    if (value === undefined) throw new UsageError(`--${flag} needs a value`);
+    options.set(flag, value);
+  }
+  if (positionals.length === 0) throw new UsageError(`${what} is required`);
+  if (positionals.length > 1) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[1])}`);
+  return { positional: positionals[0].trim(), options };
+}
+
+/** Parses and runs one command; returns the exit code (0, 1, or 2 for usage). */
+export async function runTokenCommand(args: string[], io: TokenCommandIo): Promise<number> {
+  let command: TokenCommand;
+  try {
+    command = parseTokenCommand(args);
+  } catch (error) {
+    if (error instanceof UsageError) return usageFailure(error, io.printError ?? io.print);
+    throw error;
+  }
+  return await executeTokenCommand(command, io);
+}
+
+function usageFailure(error: UsageError, printError: (line: string) => void): number {
+  printError(`Jobwatch: ${error.message}`);
+  printError("");
+  printError(USAGE);
+  return 2;
+}
+
+/** Runs a parsed command against `io.sql`; returns the exit code. */
+export async function executeTokenCommand(command: TokenCommand, io: TokenCommandIo): Promise<number> {
+  const { sql, print } = io;
+  const now = io.now ?? (() => new Date());
+  const fail = (message: string) => {
+    (io.printError ?? print)(message);
+    return 1;
+  };
+
+  switch (command.kind) {
+    case "help":
+      print(USAGE);
+      return 0;
+
+    case "create": {
+      const { jobId, label } = command;
+      let created: Awaited<ReturnType<typeof createJobToken>>;
+      try {
+        created = await sql.begin(async (tx) => {
+          const at = now();
+          const created = await createJobToken(tx as unknown as Sql, jobId, {
+            label,
+            createdBy: "cli",
+            now: at,
+          });
+          await recordAuditEvent(tx as unknown as Sql, {
+            action: "token.created",
+            occurredAt: at,
+            actorEmail: "cli",
+            targetType: "job_token",
+            targetId: created.record.id,
+            metadata: { jobId, label },
+          });
+          return created;
+        });
+      } catch (error) {
+        if (error instanceof UnknownJobError) return fail(error.message);
+        throw error;
+      }
+      const { token, record } = created;
+      print(`Created token ${record.id} for ${jobId}${label ? ` (${label})` : ""}.`);
+      print(`Token, shown once: ${token}`);
+      print("");
+      print("Report a finished run with:");
+      for (const line of curlExample(io.appUrl, jobId, token)) print(line);
+      print("");
+      print(`Revoke it with: deno task token revoke ${record.id}`);
+      return 0;
+    }
+
+    case "list": {
+      const { jobId } = command;
+      if (!await getJobDefinition(sql, jobId)) return fail(unknownJob(jobId));
+      const tokens = await listJobTokens(sql, jobId);
+      if (tokens.length === 0) {
+        print(`${jobId} has no tokens yet. Create one with: deno task token create ${jobId}`);
+        return 0;
+      }
+      const labelWidth = Math.max(5, ...tokens.map((token) => token.label.length));
+      print(
+        `${"ID".padEnd(36)}  ${"LABEL".padEnd(labelWidth)}  ${"CREATED (UTC)".padEnd(16)}  ${
+          "LAST USED (UTC)".padEnd(16)
+        }  REVOKED (UTC)`,
+      );
+      for (const token of tokens) print(tokenLine(token, labelWidth));
+      return 0;
+    }
+
+    case "revoke": {
+      const { tokenId } = command;
+      const at = now();
+      const revoked = await sql.begin(async (tx) => {
+        const revoked = await revokeJobToken(tx as unknown as Sql, tokenId, at);
+        if (revoked) {
+          await recordAuditEvent(tx as unknown as Sql, {
+            action: "token.revoked",
+            occurredAt: at,
+            actorEmail: "cli",
+            targetType: "job_token",
+            targetId: tokenId,
+            metadata: { jobId: revoked.jobId, label: revoked.label },
+          });
+        }
+        return revoked;
+      });
+      if (revoked) {
+        print(`Revoked token ${tokenId} of ${revoked.jobId}${revoked.label ? ` (${revoked.label})` : ""}.`);
+        return 0;
+      }
+      const existing = await getJobToken(sql, tokenId);
+      if (!existing) {
+        return fail(`There is no token ${tokenId}; see a job's tokens with: deno task token list <job-id>`);
+      }
+      print(`Token ${tokenId} of ${existing.jobId} was already revoked at ${stamp(existing.revokedAt)}.`);
+      return 0;
+    }
+  }
+}
+
+function unknownJob(jobId: string): string {
+  return `There is no job ${
+    JSON.stringify(jobId.slice(0, 100))
+  }. Jobs are declared in code (lib/jobs/mod.ts); ` +
+    "their ids are listed on /admin/jobs.";
+}
+
+/** A ready-to-paste one-shot report; the single quotes survive any token (base64url has none). */
+export function curlExample(appUrl: string, jobId: string, token: string): string[] {
+  return [
+    `  curl -fsS -X POST ${appUrl}/api/runs/${jobId} \\`,
+    `    -H 'Authorization: Bearer ${token}' \\`,
+    `    -H 'Content-Type: application/json' \\`,
+    `    -d '{"status": "completed", "durationMs": 1234}'`,
+  ];
+}
+
+function stamp(date: Date | null): string {
+  return date ? date.toISOString().slice(0, 16).replace("T", " ") : "-";
+}
+
+function tokenLine(token: JobToken, labelWidth: number): string {
+  return `${token.id}  ${token.label.padEnd(labelWidth)}  ${stamp(token.createdAt).padEnd(16)}  ${
+    stamp(token.lastUsedAt).padEnd(16)
+  }  ${stamp(token.revokedAt)}`;
+}
+
+// ---------------------------------------------------------------------------
+// The command line: configuration, database, job registry, exit code.
+
+async function main(args: string[]): Promise<number> {
+  const print = (line: string) => console.log(line);
+  const printError = (line: string) => console.error(line);
+  let command: TokenCommand;
+  try {
+    command = parseTokenCommand(args);
+  } catch (error) {
+    if (error instanceof UsageError) return usageFailure(error, printError);
+    throw error;
+  }
+  if (command.kind === "help") {
+    print(USAGE);
+    return 0;
+  }
+
+  const opened = await openCliDatabase({ syncJobs: true, printError });
+  if (!opened) return 1;
+  const { config, db } = opened;
+  try {
+    return await executeTokenCommand(command, { sql: db.sql, print, printError, appUrl: config.appUrl });
+  } finally {
+    await db.close();
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,166 @@
+/**
+ * Runs in-process handlers: gives each an AbortSignal, enforces its timeout
+ * even when the handler ignores the signal, validates the result as JSON,
+ * and records the outcome with a guarded UPDATE.
+ */
+import type { Sql } from "../db/mod.ts";
+import type { EventBus } from "../events.ts";
+import type { Logger } from "../http/context.ts";
+import { type Changed, completeExecution, failExecution } from "../queries/executions.ts";
+import type { Job, JobLogger, Trigger } from "./define.ts";
+
+export const MAX_RESULT_BYTES = 64 * 1024;
+const MAX_LOG_CHARS = 10 * 1024;
+const MAX_STACK_CHARS = 4 * 1024;
+
+export interface RunnerDeps {
+  sql: Sql;
+  bus: EventBus;
+  log: Logger;
+  now: () => Date;
+  instanceId: string;
+}
+
+export interface StartedExecution {
+  executionId: string;
+  periodKey: string;
+  trigger: Trigger;
+}
+
+export type RunOutcome = "completed" | "failed" | "timed out" | "already finished";
+
+/**
+ * Checks that a handler's return value can be stored as JSON and returns
+ * the value as it will be stored; `undefined` becomes null. Throws a
+ * TypeError that says why not (BigInt, a cycle, a function, too large).
+ */
+export function toStoredResult(value: unknown): unknown {
+  if (value === undefined) return null;
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch (error) {
+    throw new TypeError(`the result is not JSON: ${(error as Error).message}`);
+  }
+  if (text === undefined) throw new TypeError(`the result is not JSON: a ${typeof value} cannot be stored`);
+  const bytes = new TextEncoder().encode(text).length;
+  if (bytes > MAX_RESULT_BYTES) {
+    throw new TypeError(`the result is ${Math.ceil(bytes / 1024)} KB; results are limited to 64 KB`);
+  }
+  return JSON.parse(text);
+}
+
+/** Publishes a change on the bus (the statement already NOTIFYed other instances). */
+export function publish(bus: EventBus, instanceId: string, changed: Changed | null): void {
+  if (changed) bus.emit({ ...changed, instanceId });
+}
+
+export class Runner {
+  readonly #deps: RunnerDeps;
+  readonly #running = new Map<string, { controller: AbortController; done: Promise<RunOutcome> }>();
+
+  constructor(deps: RunnerDeps) {
+    this.#deps = deps;
+  }
+
+  /** How many handlers this instance is running now. */
+  get active(): number {
+    return this.#running.size;
+  }
+
+  /** Starts a handler for a `running` execution; the promise settles when its outcome is recorded. */
+  start(job: Job, execution: StartedExecution): Promise<RunOutcome> {
+    const controller = new AbortController();
+    const done = this.#run(job, execution, controller).finally(() =>
+      this.#running.delete(execution.executionId)
+    );
+    this.#running.set(execution.executionId, { controller, done });
+    return done;
+  }
+
+  /** Waits for every running handler (tests, and shutdown). */
+  async settle(): Promise<void> {
+    while (this.#running.size > 0) {
+      await Promise.allSettled([...this.#running.values()].map((r) => r.done));
+    }
+  }
+
+  async #run(job: Job, execution: StartedExecution, controller: AbortController): Promise<RunOutcome> {
+    const { sql, bus, now, instanceId } = this.#deps;
+    const lines: string[] = [];
+    const log = jobLogger(this.#deps.log, job.id, execution.executionId, lines);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<{ kind: "timeout" }>((resolve) => {
+      timer = setTimeout(() => resolve({ kind: "timeout" }), job.timeoutSeconds * 1000);
+    });
+    const handler = (async () => {
+      return await job.run!({
+        signal: controller.signal,
+        executionId: execution.executionId,
+        periodKey: execution.periodKey,
+        trigger: execution.trigger,
+        sql,
+        log,
+      });
+    })().then(
+      (value) => ({ kind: "returned" as const, value }),
+      (error: unknown) => ({ kind: "threw" as const, error }),
+    );
+    const outcome = await Promise.race([handler, timeout]);
+    clearTimeout(timer);
+    const tail = () => lines.join("\n").slice(-MAX_LOG_CHARS) || null;
+
+    if (outcome.kind === "timeout") {
+      controller.abort(new DOMException(`timed out after ${job.timeoutSeconds} s`, "TimeoutError"));
+      const changed = await failExecution(sql, execution.executionId, {
+        completedAt: now(),
+        errorMessage: `timed out after ${job.timeoutSeconds} s`,
+        metadata: { timedOut: true },
+        log: tail(),
+      }, instanceId);
+      publish(bus, instanceId, changed);
+      return changed ? "timed out" : "already finished";
+    }
+    if (outcome.kind === "threw") {
+      const error = outcome.error;
+      const message = error instanceof Error ? error.message || error.name : String(error);
+      const stack = error instanceof Error && error.stack ? error.stack.slice(0, MAX_STACK_CHARS) : undefined;
+      const changed = await failExecution(sql, execution.executionId, {
+        completedAt: now(),
+        errorMessage: message.slice(0, 8 * 1024) || "the handler threw without a message",
+        metadata: stack ? { stack } : {},
+        log: tail(),
+      }, instanceId);
+      publish(bus, instanceId, changed);
+      return changed ? "failed" : "already finished";
+    }
+    let result: unknown;
+    try {
+      result = toStoredResult(outcome.value);
+    } catch (error) {
+      const changed = await failExecution(sql, execution.executionId, {
+        completedAt: now(),
+        errorMessage: (error as Error).message,
+        log: tail(),
+      }, instanceId);
+      publish(bus, instanceId, changed);
+      return changed ? "failed" : "already finished";
+    }
+    const changed = await completeExecution(sql, execution.executionId, {
+      completedAt: now(),
+      result,
+      log: tail(),
+    }, instanceId);
+    publish(bus, instanceId, changed);
+    return changed ? "completed" : "already finished";
+  }
+}
+
+function jobLogger(log: Logger, jobId: string, executionId: string, lines: string[]): JobLogger {
+  const write = (level: "info" | "warn" | "error") => (message: string, fields?: Record<string, unknown>) => {
+    lines.push(`${level.toUpperCase()} ${message}${fields ? ` ${JSON.stringify(fields)}` : ""}`);
+    if (lines.length > 500) lines.shift();
+    log[level](message, { job: jobId, execution: executionId, ...fields });
+  };
+  return { info: write("info"), warn: write("warn"), error: write("error") };
+}

@@ -1,0 +1,101 @@
+/**
+ * The tick: once a minute (Deno.cron), on every instance. For each enabled
+ * job it works out the occurrences due since the last tick, inserts them
+ * with ON CONFLICT (job_id, period_key) DO NOTHING, and runs the handler
+ * only where this instance's insert won, so N instances run each period once.
+ */
+import type { Sql } from "../db/mod.ts";
+import type { EventBus } from "../events.ts";
+import type { Logger } from "../http/context.ts";
+import { type DueExecution, insertDueExecutions, reapLostExecutions } from "../queries/executions.ts";
+import { advanceSchedulerCursors, listSchedulerCursors } from "../queries/jobs.ts";
+import type { Job } from "./define.ts";
+import { publish, type Runner } from "./runner.ts";
+
+/** A missed occurrence younger than this still runs (late); older ones are recorded as skipped. */
+export const CATCH_UP_WINDOW_MS = 60 * 60_000;
+/** A run is reaped as lost this long after its timeout. */
+export const REAP_GRACE_MS = 2 * 60_000;
+/** At most this many missed occurrences of one job are recorded per tick (the newest ones). */
+export const MAX_MISSED_PER_TICK = 1000;
+
+export const MISSED_REASON = "missed: scheduler was not running";
+
+export interface SchedulerDeps {
+  sql: Sql;
+  registry: Map<string, Job>;
+  runner: Runner;
+  bus: EventBus;
+  log: Logger;
+  now: () => Date;
+  instanceId: string;
+}
+
+export interface TickReport {
+  started: string[];
+  skipped: string[];
+  reaped: string[];
+}
+
+/**
+ * The executions due for one job between its cursor (exclusive) and `now`
+ * (inclusive). Pure: the latest occurrence runs if it is within the
+ * catch-up window; every earlier one is recorded as skipped.
+ */
+export function planOccurrences(job: Job, from: Date | null, now: Date): DueExecution[] {
+  if (from === null) return [];
+  const occurrences: Date[] = [];
+  let cursor = job.schedule.next(from);
+  while (cursor && cursor.getTime() <= now.getTime()) {
+    occurrences.push(cursor);
+    if (occurrences.length > MAX_MISSED_PER_TICK) occurrences.shift();
+    cursor = job.schedule.next(cursor);
+  }
+  return occurrences.map((occurrence, index) => {
+    const latest = index === occurrences.length - 1;
+    const runs = latest && now.getTime() - occurrence.getTime() <= CATCH_UP_WINDOW_MS;
+    return {
+      jobId: job.id,
+      periodKey: job.schedule.periodKey(occurrence),
+      startedAt: runs ? now : occurrence,
+      skipReason: runs ? null : MISSED_REASON,
+      skipIfRunning: job.concurrency === "skip",
+    };
+  });
+}
+
+/** One tick: reap lost runs, record due occurrences, start the ones this instance won. */
+export async function tick(deps: SchedulerDeps): Promise<TickReport> {
+  const { sql, registry, runner, bus, instanceId } = deps;
+  const now = deps.now();
+  const reaped = await reapLostExecutions(sql, now, REAP_GRACE_MS, instanceId);
+  for (const changed of reaped) publish(bus, instanceId, changed);
+
+  const due: DueExecution[] = [];
+  const handled: string[] = [];
+  for (const cursor of await listSchedulerCursors(sql)) {
+    const job = registry.get(cursor.id);
+    if (!job) continue;
+    handled.push(job.id);
+    if (!cursor.enabled || job.external) continue;
+    due.push(...planOccurrences(job, cursor.scheduledThrough, now));
+  }
+  const inserted = await insertDueExecutions(sql, due, instanceId);
+  await advanceSchedulerCursors(sql, handled, now);
+
+  const report: TickReport = { started: [], skipped: [], reaped: reaped.map((r) => r.executionId) };
+  for (const row of inserted) {
+    publish(bus, instanceId, row);
+    if (row.status !== "running") {
+      report.skipped.push(row.executionId);
+      continue;
+    }
+    report.started.push(row.executionId);
+    const job = registry.get(row.jobId)!;
+    runner.start(job, { executionId: row.executionId, periodKey: row.periodKey, trigger: "scheduled" }).catch(
+      (error) =>
+        deps.log.error("recording a run failed", { execution: row.executionId, error: String(error) }),
+    );
+  }
+  return report;
+}

@@ -1,0 +1,63 @@
+/**
+ * Run tokens: `jw_` plus 256 random bits, shown once when created. Only a
+ * SHA-256 is stored, so a leaked table cannot be used to report runs.
+ */
+import type { Sql } from "../db/mod.ts";
+import { getJobDefinition } from "../queries/jobs.ts";
+import { insertJobToken, type JobToken, useJobToken } from "../queries/tokens.ts";
+
+export { getJobToken, type JobToken, listJobTokens, revokeJobToken } from "../queries/tokens.ts";
+
+/** What every token we issue looks like; anything else is refused without a lookup. */
+export const TOKEN_PATTERN = /^jw_[A-Za-z0-9_-]{43}$/;
+export const MAX_LABEL_CHARS = 200;
+
+/** A token asked for a job that is not in job_definitions. */
+export class UnknownJobError extends Error {
+  override name = "UnknownJobError";
+}
+
+function newToken(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  const base64 = btoa(String.fromCharCode(...bytes));
+  return `jw_${base64.replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")}`;
+}
+
+/** The hex SHA-256 stored in job_tokens.token_hash. */
+export async function hashJobToken(token: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Creates a token for a job (any job that exists, retired or not) and
+ * returns it with its plaintext, which is never stored and cannot be shown
+ * again. Throws `UnknownJobError` for a job id not in the database.
+ */
+export async function createJobToken(
+  sql: Sql,
+  jobId: string,
+  options: { label?: string; createdBy?: string | null; now?: Date } = {},
+): Promise<{ token: string; record: JobToken }> {
+  if (!await getJobDefinition(sql, jobId)) {
+    throw new UnknownJobError(
+      `There is no job "${jobId.slice(0, 100)}". Jobs are declared in code (lib/jobs/mod.ts); ` +
+        "their ids are listed on /admin/jobs.",
+    );
+  }
+  const token = newToken();
+  const record = await insertJobToken(sql, {
+    jobId,
+    tokenHash: await hashJobToken(token),
+    label: (options.label ?? "").trim().slice(0, MAX_LABEL_CHARS),
+    createdBy: options.createdBy ?? null,
+    createdAt: options.now ?? new Date(),
+  });
+  return { token, record };
+}
+
+/** The job id a live token reports for, or null for a malformed, unknown or revoked token. */
+export async function authenticateJobToken(sql: Sql, token: string, now: Date): Promise<string | null> {
+  if (!TOKEN_PATTERN.test(token)) return null;
+  return await useJobToken(sql, await hashJobToken(token), now);
+}

@@ -1,0 +1,208 @@
+/**
+ * Every state change of an execution is one statement guarded by
+ * `status = 'running'`, so a late completion cannot overwrite a timeout or a
+ * reap, and each statement also NOTIFYs jobwatch_events with what changed.
+ */
+import type { Sql } from "../db/mod.ts";
+import type { ExecutionEvent, ExecutionStatus } from "../events.ts";
+import type { Trigger } from "../jobs/define.ts";
+
+export interface Execution {
+  id: string;
+  jobId: string;
+  periodKey: string;
+  executionId: string;
+  status: ExecutionStatus;
+  trigger: Trigger;
+  triggeredBy: string | null;
+  startedAt: Date;
+  completedAt: Date | null;
+  durationMs: number | null;
+  result: unknown;
+  errorMessage: string | null;
+  metadata: Record<string, unknown> | null;
+  retryOf: string | null;
+  exitCode: number | null;
+  log: string | null;
+}
+
+/** A changed execution, as published on the bus. */
+export type Changed = Omit<ExecutionEvent, "instanceId">;
+
+/** `pg_notify` of each changed row, for the SELECT over a data-modifying CTE. */
+export function notifyEach(sql: Sql, instanceId: string) {
+  return sql`pg_notify('jobwatch_events', json_build_object(
+    'executionId', id, 'jobId', job_id, 'status', status, 'instanceId', ${instanceId}::text)::text)`;
+}
+
+export interface DueExecution {
+  jobId: string;
+  periodKey: string;
+  startedAt: Date;
+  /** Recorded as skipped (with `reason`) instead of run. */
+  skipReason: string | null;
+  /** With concurrency 'skip': record as skipped when a run of the job is still running. */
+  skipIfRunning: boolean;
+}
+
+/**
+ * Inserts due scheduled executions in one statement, each only if its
+ * (job, period) is new. Returns the rows this call inserted: on several
+ * instances, exactly one wins each period.
+ */
+export async function insertDueExecutions(
+  sql: Sql,
+  due: DueExecution[],
+  instanceId: string,
+): Promise<(Changed & { periodKey: string })[]> {
+  if (due.length === 0) return [];
+  return await sql<(Changed & { periodKey: string })[]>`
+    WITH due AS (
+      SELECT * FROM unnest(
+        ${sql.array(due.map((d) => d.jobId))}::text[],
+        ${sql.array(due.map((d) => d.periodKey))}::text[],
+        ${sql.array(due.map((d) => d.startedAt.toISOString()))}::timestamptz[],
+        ${sql.array(due.map((d) => d.skipReason ?? ""))}::text[],
+        ${sql.array(due.map((d) => d.skipIfRunning))}::boolean[]
+      ) AS d(job_id, period_key, started_at, skip_reason, skip_if_running)
+    ),
+    decided AS (
+      SELECT due.job_id, due.period_key, due.started_at,
+             CASE
+               WHEN due.skip_reason <> '' THEN due.skip_reason
+               WHEN due.skip_if_running AND EXISTS (
+                 SELECT 1 FROM job_executions r          -- job_executions_running_idx
+                 WHERE r.job_id = due.job_id AND r.status = 'running'
+               ) THEN 'overlap: the previous run was still running'
+             END AS reason
+      FROM due
+    ),
+    inserted AS (
+      INSERT INTO job_executions (job_id, period_key, execution_id, status, trigger, started_at,
+                                  completed_at, metadata)
+      SELECT job_id, period_key, gen_random_uuid()::text,
+             CASE WHEN reason IS NULL THEN 'running' ELSE 'skipped' END::job_status,
+             'scheduled', started_at,
+             CASE WHEN reason IS NULL THEN NULL ELSE started_at END,
+             CASE WHEN reason IS NULL THEN NULL ELSE jsonb_build_object('reason', reason) END
+      FROM decided
+      ON CONFLICT (job_id, period_key) DO NOTHING
+      RETURNING id, job_id, status, period_key
+    )
+    SELECT id AS execution_id, job_id, status, period_key, ${notifyEach(sql, instanceId)} AS notified
+    FROM inserted
+  `.then((rows) =>
+    rows.map(({ executionId, jobId, status, periodKey }) => ({ executionId, jobId, status, periodKey }))
+  );
+}
+
+/** Inserts a manual run (or a retry) as running; the caller audits it in the same transaction. */
+export async function insertManualExecution(
+  sql: Sql,
+  run: {
+    jobId: string;
+    periodKey: string;
+    startedAt: Date;
+    triggeredBy: string | null;
+    retryOf: string | null;
+  },
+  instanceId: string,
+): Promise<Changed> {
+  const [row] = await sql<Changed[]>`
+    WITH inserted AS (
+      INSERT INTO job_executions (job_id, period_key, execution_id, status, trigger, triggered_by,
+                                  started_at, retry_of)
+      VALUES (${run.jobId}, ${run.periodKey}, gen_random_uuid()::text, 'running', 'manual',
+              ${run.triggeredBy}, ${run.startedAt}, ${run.retryOf})
+      RETURNING id, job_id, status
+    )
+    SELECT id AS execution_id, job_id, status, ${notifyEach(sql, instanceId)} AS notified FROM inserted
+  `;
+  return { executionId: row.executionId, jobId: row.jobId, status: row.status };
+}
+
+/** Marks a running execution completed; null when it was no longer running. */
+export async function completeExecution(
+  sql: Sql,
+  id: string,
+  outcome: { completedAt: Date; result: unknown; exitCode?: number | null; log?: string | null },
+  instanceId: string,
+): Promise<Changed | null> {
+  const [row] = await sql<Changed[]>`
+    WITH changed AS (
+      UPDATE job_executions
+      SET status = 'completed', completed_at = ${outcome.completedAt},
+          result = ${outcome.result === null ? null : sql.json(outcome.result as never)},
+          exit_code = ${outcome.exitCode ?? null}, log = ${outcome.log ?? null}
+      WHERE id = ${id} AND status = 'running'
+      RETURNING id, job_id, status
+    )
+    SELECT id AS execution_id, job_id, status, ${notifyEach(sql, instanceId)} AS notified FROM changed
+  `;
+  return row ? { executionId: row.executionId, jobId: row.jobId, status: row.status } : null;
+}
+
+/** Marks a running execution failed; null when it was no longer running. */
+export async function failExecution(
+  sql: Sql,
+  id: string,
+  outcome: {
+    completedAt: Date;
+    errorMessage: string;
+    metadata?: Record<string, unknown>;
+    exitCode?: number | null;
+    log?: string | null;
+  },
+  instanceId: string,
+): Promise<Changed | null> {
+  const [row] = await sql<Changed[]>`
+    WITH changed AS (
+      UPDATE job_executions
+      SET status = 'failed', completed_at = ${outcome.completedAt},
+          error_message = ${outcome.errorMessage},
+          metadata = COALESCE(metadata, '{}'::jsonb) || ${sql.json((outcome.metadata ?? {}) as never)},
+          exit_code = ${outcome.exitCode ?? null}, log = ${outcome.log ?? null}
+      WHERE id = ${id} AND status = 'running'
+      RETURNING id, job_id, status
+    )
+    SELECT id AS execution_id, job_id, status, ${notifyEach(sql, instanceId)} AS notified FROM changed
+  `;
+  return row ? { executionId: row.executionId, jobId: row.jobId, status: row.status } : null;
+}
+
+/**
+ * Fails executions left running past their job's timeout plus `graceMs`
+ * (their process died). Returns what it reaped.
+ */
+export async function reapLostExecutions(
+  sql: Sql,
+  now: Date,
+  graceMs: number,
+  instanceId: string,
+): Promise<Changed[]> {
+  return await sql<Changed[]>`
+    WITH changed AS (
+      UPDATE job_executions e
+      SET status = 'failed', completed_at = ${now},
+          error_message = 'lost: no completion reported',
+          metadata = COALESCE(e.metadata, '{}'::jsonb) || jsonb_build_object('reapedAt', ${now.toISOString()}::text)
+      FROM job_definitions d
+      WHERE d.id = e.job_id
+        AND e.status = 'running'                 -- job_executions_running_idx
+        AND e.started_at < ${now}::timestamptz
+              - make_interval(secs => d.timeout_seconds + ${graceMs / 1000}::double precision)
+      RETURNING e.id, e.job_id, e.status
+    )
+    SELECT id AS execution_id, job_id, status, ${notifyEach(sql, instanceId)} AS notified FROM changed
+  `.then((rows) => rows.map(({ executionId, jobId, status }) => ({ executionId, jobId, status })));
+}
+
+export async function getExecution(sql: Sql, id: string): Promise<Execution | null> {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return null;
+  const [row] = await sql<Execution[]>`
+    SELECT id, job_id, period_key, execution_id, status, trigger, triggered_by, started_at, completed_at,
+           duration_ms, result, error_message, metadata, retry_of, exit_code, log
+    FROM job_executions WHERE id = ${id}
+  `;
+  return row ?? null;
+}

@@ -1,0 +1,88 @@
+/** Queries on `job_tokens`, the bearer tokens of external jobs. Only SHA-256 hashes are stored. */
+import type { Sql } from "../db/mod.ts";
+
+export interface JobToken {
+  id: string;
+  jobId: string;
+  label: string;
+  createdAt: Date;
+  createdBy: string | null;
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+}
+
+/** `last_used_at` is written at most this often, not on every report. */
+const TOUCH_INTERVAL = "1 minute";
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const COLUMNS = (sql: Sql) => sql`id, job_id, label, created_at, created_by, last_used_at, revoked_at`;
+
+export async function insertJobToken(
+  sql: Sql,
+  token: { jobId: string; tokenHash: string; label: string; createdBy: string | null; createdAt: Date },
+): Promise<JobToken> {
+  const [row] = await sql<JobToken[]>`
+    INSERT INTO job_tokens (job_id, token_hash, label, created_by, created_at)
+    VALUES (${token.jobId}, ${token.tokenHash}, ${token.label}, ${token.createdBy}, ${token.createdAt})
+    RETURNING ${COLUMNS(sql)}
+  `;
+  return row;
+}
+
+/** A job's tokens, live ones first, newest first. Uses job_tokens_job_id_idx. */
+export async function listJobTokens(sql: Sql, jobId: string): Promise<JobToken[]> {
+  return await sql<JobToken[]>`
+    SELECT ${COLUMNS(sql)}
+    FROM job_tokens
+    WHERE job_id = ${jobId}
+    ORDER BY revoked_at IS NOT NULL, created_at DESC, id
+  `;
+}
+
+export async function getJobToken(sql: Sql, tokenId: string): Promise<JobToken | null> {
+  if (!UUID_PATTERN.test(tokenId)) return null;
+  const [row] = await sql<JobToken[]>`SELECT ${COLUMNS(sql)} FROM job_tokens WHERE id = ${tokenId}`;
+  return row ?? null;
+}
+
+/**
+ * Revokes a live token; null when there is no such token or it was already
+ * revoked (tell them apart with `getJobToken`).
+ */
+export async function revokeJobToken(
+  sql: Sql,
+  tokenId: string,
+  revokedAt: Date = new Date(),
+): Promise<JobToken | null> {
+  if (!UUID_PATTERN.test(tokenId)) return null;
+  const [row] = await sql<JobToken[]>`
+    UPDATE job_tokens SET revoked_at = ${revokedAt}
+    WHERE id = ${tokenId} AND revoked_at IS NULL
+    RETURNING ${COLUMNS(sql)}
+  `;
+  return row ?? null;
+}
+
+/**
+ * The job of the live token with this hash, or null; in the same statement
+ * stamps `last_used_at` when it is older than a minute. Uses the unique
+ * index on token_hash.
+ */
+export async function useJobToken(sql: Sql, tokenHash: string, now: Date): Promise<string | null> {
+  const [row] = await sql<{ jobId: string }[]>`
+    WITH live AS (
+      SELECT id, job_id, last_used_at FROM job_tokens
+      WHERE token_hash = ${tokenHash} AND revoked_at IS NULL
+    ),
+    touched AS (
+      UPDATE job_tokens t SET last_used_at = ${now}
+      FROM live
+      WHERE t.id = live.id
+        AND (live.last_used_at IS NULL
+             OR live.last_used_at < ${now}::timestamptz - ${TOUCH_INTERVAL}::interval)
+    )
+    SELECT job_id FROM live
+  `;
+  return row?.jobId ?? null;
+}

@@ -1,0 +1,135 @@
+/**
+ * Several scheduler processes on one PostgreSQL, and a process killed with
+ * SIGKILL in the middle of a run. PostgreSQL only: the embedded database is
+ * single-process by design.
+ */
+import assert from "node:assert/strict";
+import { tick } from "../lib/jobs/scheduler.ts";
+import { REAP_GRACE_MS } from "../lib/jobs/scheduler.ts";
+import { dbTest } from "./helpers/app.ts";
+import { createTestDatabase, TEST_DATABASE_URL } from "./helpers/db.ts";
+import { testJobs } from "./helpers/instance_process.ts";
+import { createClock, createScheduler, MINUTE, syncJobs } from "./helpers/scheduler.ts";
+
+class InstanceProcess {
+  readonly child: Deno.ChildProcess;
+  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #reader: ReadableStreamDefaultReader<string>;
+  #buffered = "";
+
+  constructor(databaseUrl: string, mode: string) {
+    this.child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", new URL("./helpers/instance_process.ts", import.meta.url).pathname],
+      env: { DATABASE_URL: databaseUrl, JOBWATCH_TEST_JOBS: mode, NO_COLOR: "1" },
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    this.#writer = this.child.stdin.getWriter();
+    this.#reader = this.child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  }
+
+  send(line: string): Promise<void> {
+    return this.#writer.write(new TextEncoder().encode(`${line}\n`));
+  }
+
+  async readLine(timeoutMs = 30_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.#buffered.includes("\n")) {
+      if (Date.now() > deadline) throw new Error("no answer from the instance process");
+      const { value, done } = await this.#reader.read();
+      if (done) throw new Error(`the instance process ended; it printed: ${this.#buffered}`);
+      this.#buffered += value;
+    }
+    const newline = this.#buffered.indexOf("\n");
+    const line = this.#buffered.slice(0, newline);
+    this.#buffered = this.#buffered.slice(newline + 1);
+    return line;
+  }
+
+  async stop(signal: Deno.Signal = "SIGTERM"): Promise<void> {
+    try {
+      this.child.kill(signal);
+    } catch {
+      // already gone
+    }
+    await this.#writer.close().catch(() => {});
+    await this.#reader.cancel().catch(() => {});
+    await this.child.status;
+  }
+}
+
+Deno.test({
+  name: "three processes on one PostgreSQL run each job once per period for an hour of minutes",
+  ...dbTest,
+  ignore: !TEST_DATABASE_URL,
+  fn: async () => {
+    const db = await createTestDatabase();
+    const clock = createClock();
+    await syncJobs(db.sql, testJobs("minutely"), clock);
+    await db.sql`UPDATE job_definitions SET scheduled_through = ${clock.now}`;
+    const processes = [1, 2, 3].map(() => new InstanceProcess(db.url!, "minutely"));
+    try {
+      let started = 0;
+      for (let minute = 0; minute < 60; minute++) {
+        clock.advance(MINUTE);
+        await Promise.all(processes.map((p) => p.send(`tick ${clock.now.toISOString()}`)));
+        for (const answer of await Promise.all(processes.map((p) => p.readLine()))) {
+          started += JSON.parse(answer).started;
+        }
+      }
+      const rows = await db.sql<{ jobId: string; periodKey: string; status: string }[]>`
+        SELECT job_id, period_key, status FROM job_executions
+      `;
+      assert.equal(started, 180, "180 runs started across the three processes");
+      assert.equal(rows.length, 180, "3 jobs × 60 minutes, none missing");
+      assert.equal(new Set(rows.map((r) => `${r.jobId}/${r.periodKey}`)).size, 180, "none doubled");
+      assert.ok(rows.every((r) => r.status === "completed"));
+    } finally {
+      await Promise.all(processes.map((p) => p.stop()));
+      await db.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "after kill -9 in the middle of a run, the run is reaped as failed and the next period still runs",
+  ...dbTest,
+  ignore: !TEST_DATABASE_URL,
+  fn: async () => {
+    const db = await createTestDatabase();
+    const clock = createClock();
+    const [sleeper] = testJobs("sleeper");
+    await syncJobs(db.sql, [sleeper], clock);
+    await db.sql`UPDATE job_definitions SET scheduled_through = ${clock.now}`;
+    const victim = new InstanceProcess(db.url!, "sleeper");
+    let lostId: string;
+    try {
+      clock.advance(MINUTE);
+      await victim.send(`tick ${clock.now.toISOString()}`);
+      const lines = [await victim.readLine(), await victim.readLine()];
+      lostId = lines.find((l) => l.startsWith("started "))!.slice("started ".length);
+      assert.ok(lostId, lines.join("\n"));
+    } finally {
+      await victim.stop("SIGKILL");
+    }
+
+    // A surviving instance, whose handler for the same job finishes at once.
+    const survivor = createScheduler(db.sql, [], clock);
+    const quick = { ...sleeper, run: () => ({ ok: true }) };
+    survivor.deps.registry.set(sleeper.id, quick);
+    clock.advance(sleeper.timeoutSeconds * 1000 + REAP_GRACE_MS + 1000);
+    const report = await tick(survivor.deps);
+    await survivor.deps.runner.settle();
+    assert.deepEqual(report.reaped, [lostId!]);
+    const rows = await db.sql<{ id: string; status: string; errorMessage: string | null }[]>`
+      SELECT id, status, error_message FROM job_executions ORDER BY started_at
+    `;
+    assert.equal(rows[0].id, lostId!);
+    assert.equal(rows[0].status, "failed");
+    assert.equal(rows[0].errorMessage, "lost: no completion reported");
+    assert.equal(rows.at(-1)!.status, "completed", "the next period ran");
+    assert.equal(rows.filter((r) => r.status === "running").length, 0, "nothing left running");
+    await db.close();
+  },
+});
