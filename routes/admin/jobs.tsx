@@ -4,6 +4,16 @@ import type { AppEnv } from "../../lib/http/context.ts";
 import { renderPage } from "../../lib/http/page.ts";
 import { type JobDefinition, listJobDefinitions } from "../../lib/queries/jobs.ts";
 import type { SessionUser } from "../../lib/queries/sessions.ts";
+import { parseSchedule } from "../../lib/jobs/schedule.ts";
+
+/** The schedule in plain English; a stored schedule this version cannot read is shown raw. */
+function describeSchedule(job: JobDefinition): string | null {
+  try {
+    return parseSchedule(job.schedule, job.timezone).describe();
+  } catch {
+    return null;
+  }
+}
 
 export async function GET(c: Context<AppEnv>) {
   const definitions = await listJobDefinitions(c.var.deps.sql);
@@ -40,7 +50,8 @@ export function JobsPage({ user, definitions }: { user: SessionUser; definitions
                 {job.description && (
                   <p class="mt-1 text-sm text-gray-500 dark:text-gray-400">{job.description}</p>
                 )}
-                <p class="mt-2 font-mono text-xs text-gray-400">{job.schedule} · {job.timezone}</p>
+                <p class="mt-2 text-sm">{describeSchedule(job) ?? job.schedule}</p>
+                <p class="mt-1 font-mono text-xs text-gray-400">{job.schedule} · {job.timezone}</p>
                 {job.retiredAt
                   ? <p class="mt-2 text-xs font-medium text-gray-500">Retired: no longer defined in code</p>
                   : !job.enabled && <p class="mt-2 text-xs font-medium text-gray-500">Disabled</p>}
