@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { hashSessionId } from "../lib/auth/session.ts";
-import { MAX_FAILURES_PER_ACCOUNT, SIGN_IN_WINDOW_MS } from "../lib/auth/signin.ts";
+import { MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_IP, SIGN_IN_WINDOW_MS } from "../lib/auth/signin.ts";
 import type { Route } from "../routes/mod.ts";
 import { routes } from "../routes/mod.ts";
 import { createTestApp, dbTest, makeUser, ORIGIN, type TestApp } from "./helpers/app.ts";
@@ -279,4 +279,34 @@ Deno.test({
       }
     }
   },
+});
+
+Deno.test({
+  name: "sign-in is rate limited per client address across accounts, with its own message",
+  ...dbTest,
+  fn: () =>
+    withApp(async (t) => {
+      const admin = await makeUser(t.db);
+      // Spread over enough accounts that no single account reaches its own limit.
+      const accounts = await Promise.all(Array.from({ length: 6 }, () => makeUser(t.db, { role: "viewer" })));
+      const from = (ip: string) => ({ "x-forwarded-for": ip });
+      for (let i = 0; i < MAX_FAILURES_PER_IP; i++) {
+        const response = await t.app.request(
+          "/login",
+          form({ email: accounts[i % accounts.length].email, password: "wrong guess" }, from("203.0.113.7")),
+        );
+        assert.equal(response.status, 401, `attempt ${i}`);
+      }
+      const limited = await t.app.request(
+        "/login",
+        form({ email: admin.email, password: admin.password }, from("203.0.113.7")),
+      );
+      assert.equal(limited.status, 429);
+      assert.match(await limited.text(), /Too many failed sign-ins from your network/);
+      const elsewhere = await t.app.request(
+        "/login",
+        form({ email: admin.email, password: admin.password }, from("198.51.100.1")),
+      );
+      assert.equal(elsewhere.status, 303, "another address is not affected");
+    }, { env: { TRUST_PROXY: "true" } }),
 });

@@ -171,3 +171,18 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "a job removed from code is retired: its history stays and it cannot be run",
+  ...dbTest,
+  fn: () =>
+    withApp(async (t, admin) => {
+      await t.db.sql`
+        INSERT INTO job_definitions (id, display_name, schedule, retired_at)
+        VALUES ('old-report', 'Old report', 'rate(1 day)', now())
+      `;
+      const response = await post(t, "/api/admin/jobs/old-report/trigger", admin);
+      assert.equal(response.status, 400);
+      assert.match((await response.json()).error, /retired/);
+    }),
+});
