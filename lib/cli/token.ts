@@ -151,12 +151,12 @@ export async function executeTokenCommand(command: TokenCommand, io: TokenComman
       try {
         created = await sql.begin(async (tx) => {
           const at = now();
-          const created = await createJobToken(tx as unknown as Sql, jobId, {
+          const created = await createJobToken(tx, jobId, {
             label,
             createdBy: "cli",
             now: at,
           });
-          await recordAuditEvent(tx as unknown as Sql, {
+          await recordAuditEvent(tx, {
             action: "token.created",
             occurredAt: at,
             actorEmail: "cli",
@@ -203,9 +203,9 @@ export async function executeTokenCommand(command: TokenCommand, io: TokenComman
       const { tokenId } = command;
       const at = now();
       const revoked = await sql.begin(async (tx) => {
-        const revoked = await revokeJobToken(tx as unknown as Sql, tokenId, at);
+        const revoked = await revokeJobToken(tx, tokenId, at);
         if (revoked) {
-          await recordAuditEvent(tx as unknown as Sql, {
+          await recordAuditEvent(tx, {
             action: "token.revoked",
             occurredAt: at,
             actorEmail: "cli",

@@ -7,6 +7,8 @@ import { type EmbeddedServer, startEmbedded } from "./pglite.ts";
 
 export type Sql = postgres.Sql;
 export type TransactionSql = postgres.TransactionSql;
+/** What a query function needs: the pool or a transaction, so callers can compose them atomically. */
+export type Queryable = Sql | TransactionSql;
 
 export interface Database {
   sql: Sql;

@@ -2,7 +2,7 @@
  * Run tokens: `jw_` plus 256 random bits, shown once when created. Only a
  * SHA-256 is stored, so a leaked table cannot be used to report runs.
  */
-import type { Sql } from "../db/mod.ts";
+import type { Queryable } from "../db/mod.ts";
 import { getJobDefinition } from "../queries/jobs.ts";
 import { insertJobToken, type JobToken, useJobToken } from "../queries/tokens.ts";
 
@@ -35,7 +35,7 @@ export async function hashJobToken(token: string): Promise<string> {
  * again. Throws `UnknownJobError` for a job id not in the database.
  */
 export async function createJobToken(
-  sql: Sql,
+  sql: Queryable,
   jobId: string,
   options: { label?: string; createdBy?: string | null; now?: Date } = {},
 ): Promise<{ token: string; record: JobToken }> {
@@ -57,7 +57,7 @@ export async function createJobToken(
 }
 
 /** The job id a live token reports for, or null for a malformed, unknown or revoked token. */
-export async function authenticateJobToken(sql: Sql, token: string, now: Date): Promise<string | null> {
+export async function authenticateJobToken(sql: Queryable, token: string, now: Date): Promise<string | null> {
   if (!TOKEN_PATTERN.test(token)) return null;
   return await useJobToken(sql, await hashJobToken(token), now);
 }

@@ -77,14 +77,14 @@ async function startManualRun(
         throw new HttpError(409, `${job.displayName} is already running; wait for that run to finish.`);
       }
     }
-    const changed = await insertManualExecution(tx as unknown as Sql, {
+    const changed = await insertManualExecution(tx, {
       jobId: job.id,
       periodKey,
       startedAt: now,
       triggeredBy: actor.id,
       retryOf: audit.retryOf,
     }, deps.instanceId);
-    await recordAuditEvent(tx as unknown as Sql, {
+    await recordAuditEvent(tx, {
       action: audit.action,
       occurredAt: now,
       actorId: actor.id,
@@ -129,9 +129,9 @@ export async function setEnabled(
 ): Promise<JobDefinition> {
   requireAdmin(actor);
   return await deps.sql.begin(async (tx) => {
-    const definition = await setJobEnabled(tx as unknown as Sql, jobId, enabled, deps.now());
+    const definition = await setJobEnabled(tx, jobId, enabled, deps.now());
     if (!definition) throw new HttpError(404, `There is no job "${jobId.slice(0, 100)}".`);
-    await recordAuditEvent(tx as unknown as Sql, {
+    await recordAuditEvent(tx, {
       action: enabled ? "job.enabled" : "job.disabled",
       occurredAt: deps.now(),
       actorId: actor.id,

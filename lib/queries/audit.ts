@@ -1,5 +1,5 @@
 /** Queries on `audit_events`: who did what, when, from where. */
-import type { Sql } from "../db/mod.ts";
+import type { Queryable } from "../db/mod.ts";
 
 export interface AuditEventInput {
   action: string;
@@ -13,7 +13,7 @@ export interface AuditEventInput {
   metadata?: Record<string, unknown>;
 }
 
-export async function recordAuditEvent(sql: Sql, event: AuditEventInput): Promise<void> {
+export async function recordAuditEvent(sql: Queryable, event: AuditEventInput): Promise<void> {
   await sql`
     INSERT INTO audit_events (occurred_at, action, actor_id, actor_email, target_type, target_id, ip, metadata)
     VALUES (COALESCE(${event.occurredAt ?? null}::timestamptz, now()), ${event.action}, ${
@@ -29,7 +29,7 @@ export async function recordAuditEvent(sql: Sql, event: AuditEventInput): Promis
  * or by ip. Uses audit_events_action_idx.
  */
 export async function countRecentEvents(
-  sql: Sql,
+  sql: Queryable,
   action: string,
   since: Date,
   by: { targetId: string } | { ip: string },

@@ -3,7 +3,7 @@
  * `status = 'running'`, so a late completion cannot overwrite a timeout or a
  * reap, and each statement also NOTIFYs jobwatch_events with what changed.
  */
-import type { Sql } from "../db/mod.ts";
+import type { Queryable } from "../db/mod.ts";
 import type { ExecutionEvent, ExecutionStatus } from "../events.ts";
 import type { Trigger } from "../jobs/define.ts";
 
@@ -30,7 +30,7 @@ export interface Execution {
 export type Changed = Omit<ExecutionEvent, "instanceId">;
 
 /** `pg_notify` of each changed row, for the SELECT over a data-modifying CTE. */
-export function notifyEach(sql: Sql, instanceId: string) {
+export function notifyEach(sql: Queryable, instanceId: string) {
   return sql`pg_notify('jobwatch_events', json_build_object(
     'executionId', id, 'jobId', job_id, 'status', status, 'instanceId', ${instanceId}::text)::text)`;
 }
@@ -51,7 +51,7 @@ export interface DueExecution {
  * instances, exactly one wins each period.
  */
 export async function insertDueExecutions(
-  sql: Sql,
+  sql: Queryable,
   due: DueExecution[],
   instanceId: string,
 ): Promise<(Changed & { periodKey: string })[]> {
@@ -98,7 +98,7 @@ export async function insertDueExecutions(
 
 /** Inserts a manual run (or a retry) as running; the caller audits it in the same transaction. */
 export async function insertManualExecution(
-  sql: Sql,
+  sql: Queryable,
   run: {
     jobId: string;
     periodKey: string;
@@ -123,7 +123,7 @@ export async function insertManualExecution(
 
 /** Marks a running execution completed; null when it was no longer running. */
 export async function completeExecution(
-  sql: Sql,
+  sql: Queryable,
   id: string,
   outcome: { completedAt: Date; result: unknown; exitCode?: number | null; log?: string | null },
   instanceId: string,
@@ -144,7 +144,7 @@ export async function completeExecution(
 
 /** Marks a running execution failed; null when it was no longer running. */
 export async function failExecution(
-  sql: Sql,
+  sql: Queryable,
   id: string,
   outcome: {
     completedAt: Date;
@@ -175,7 +175,7 @@ export async function failExecution(
  * (their process died). Returns what it reaped.
  */
 export async function reapLostExecutions(
-  sql: Sql,
+  sql: Queryable,
   now: Date,
   graceMs: number,
   instanceId: string,
@@ -197,7 +197,7 @@ export async function reapLostExecutions(
   `.then((rows) => rows.map(({ executionId, jobId, status }) => ({ executionId, jobId, status })));
 }
 
-export async function getExecution(sql: Sql, id: string): Promise<Execution | null> {
+export async function getExecution(sql: Queryable, id: string): Promise<Execution | null> {
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return null;
   const [row] = await sql<Execution[]>`
     SELECT id, job_id, period_key, execution_id, status, trigger, triggered_by, started_at, completed_at,

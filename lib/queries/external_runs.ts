@@ -4,17 +4,17 @@
  * only if the (job, period) is new: the UNIQUE (job_id, period_key) makes a
  * repeated report idempotent across instances.
  */
-import type { Sql } from "../db/mod.ts";
+import type { Queryable } from "../db/mod.ts";
 import type { ExecutionStatus } from "../events.ts";
 import { type Changed, notifyEach } from "./executions.ts";
 
-function jsonOrNull(sql: Sql, value: unknown) {
+function jsonOrNull(sql: Queryable, value: unknown) {
   return value === null || value === undefined ? null : sql.json(value as never);
 }
 
 /** Inserts a `running` external run; null when its (job, period) already has an execution. */
 export async function insertExternalStart(
-  sql: Sql,
+  sql: Queryable,
   run: {
     jobId: string;
     periodKey: string;
@@ -39,7 +39,7 @@ export async function insertExternalStart(
 
 /** Inserts a finished external run in one go; null when its (job, period) already has an execution. */
 export async function insertExternalReport(
-  sql: Sql,
+  sql: Queryable,
   report: {
     jobId: string;
     periodKey: string;
@@ -72,7 +72,7 @@ export async function insertExternalReport(
 
 /** The execution of a job's period, if any. Uses the UNIQUE (job_id, period_key) index. */
 export async function findPeriodExecution(
-  sql: Sql,
+  sql: Queryable,
   jobId: string,
   periodKey: string,
 ): Promise<{ id: string; status: ExecutionStatus } | null> {

@@ -1,5 +1,5 @@
 /** Queries on job definitions. */
-import type { Sql } from "../db/mod.ts";
+import type { Queryable, Sql } from "../db/mod.ts";
 
 export interface JobDefinition {
   id: string;
@@ -17,12 +17,12 @@ export interface JobDefinition {
   createdAt: Date;
 }
 
-const COLUMNS = (sql: Sql) =>
+const COLUMNS = (sql: Queryable) =>
   sql`id, display_name, description, schedule, timezone, timeout_seconds, enabled, external,
       concurrency, critical, max_age_hours::float8 AS max_age_hours, retired_at, created_at`;
 
 /** Every job definition, current ones first, then by display name. */
-export async function listJobDefinitions(sql: Sql): Promise<JobDefinition[]> {
+export async function listJobDefinitions(sql: Queryable): Promise<JobDefinition[]> {
   return await sql<JobDefinition[]>`
     SELECT ${COLUMNS(sql)}
     FROM job_definitions
@@ -30,7 +30,7 @@ export async function listJobDefinitions(sql: Sql): Promise<JobDefinition[]> {
   `;
 }
 
-export async function getJobDefinition(sql: Sql, id: string): Promise<JobDefinition | null> {
+export async function getJobDefinition(sql: Queryable, id: string): Promise<JobDefinition | null> {
   const [row] = await sql<JobDefinition[]>`SELECT ${COLUMNS(sql)} FROM job_definitions WHERE id = ${id}`;
   return row ?? null;
 }
@@ -110,14 +110,18 @@ export interface SchedulerCursor {
 }
 
 /** The scheduler's view of the current (not retired) jobs. */
-export async function listSchedulerCursors(sql: Sql): Promise<SchedulerCursor[]> {
+export async function listSchedulerCursors(sql: Queryable): Promise<SchedulerCursor[]> {
   return await sql<SchedulerCursor[]>`
     SELECT id, enabled, scheduled_through FROM job_definitions WHERE retired_at IS NULL
   `;
 }
 
 /** Moves the scheduler's cursor of these jobs forward to `through` (never back). */
-export async function advanceSchedulerCursors(sql: Sql, jobIds: string[], through: Date): Promise<void> {
+export async function advanceSchedulerCursors(
+  sql: Queryable,
+  jobIds: string[],
+  through: Date,
+): Promise<void> {
   if (jobIds.length === 0) return;
   await sql`
     UPDATE job_definitions SET scheduled_through = ${through}
@@ -128,7 +132,7 @@ export async function advanceSchedulerCursors(sql: Sql, jobIds: string[], throug
 
 /** Enables or disables a job; null when there is no such job. */
 export async function setJobEnabled(
-  sql: Sql,
+  sql: Queryable,
   id: string,
   enabled: boolean,
   now: Date,

@@ -1,5 +1,5 @@
 /** Queries on `sessions`. Only SHA-256 hashes of session ids are stored. */
-import type { Sql } from "../db/mod.ts";
+import type { Queryable } from "../db/mod.ts";
 import type { User } from "./users.ts";
 
 export interface SessionUser extends User {
@@ -8,7 +8,7 @@ export interface SessionUser extends User {
 }
 
 export async function insertSession(
-  sql: Sql,
+  sql: Queryable,
   session: {
     idHash: string;
     userId: string;
@@ -30,7 +30,7 @@ export async function insertSession(
  * seen within the idle timeout. Null for an unknown or expired session.
  */
 export async function getSessionUser(
-  sql: Sql,
+  sql: Queryable,
   idHash: string,
   idleTimeoutMs: number,
   now: Date,
@@ -48,16 +48,16 @@ export async function getSessionUser(
   return row ?? null;
 }
 
-export async function touchSession(sql: Sql, idHash: string, now: Date): Promise<void> {
+export async function touchSession(sql: Queryable, idHash: string, now: Date): Promise<void> {
   await sql`UPDATE sessions SET last_seen_at = ${now} WHERE id_hash = ${idHash}`;
 }
 
-export async function deleteSession(sql: Sql, idHash: string): Promise<void> {
+export async function deleteSession(sql: Queryable, idHash: string): Promise<void> {
   await sql`DELETE FROM sessions WHERE id_hash = ${idHash}`;
 }
 
 /** Revokes every session of a user (password change, removal). */
-export async function deleteUserSessions(sql: Sql, userId: string): Promise<number> {
+export async function deleteUserSessions(sql: Queryable, userId: string): Promise<number> {
   const rows = await sql`DELETE FROM sessions WHERE user_id = ${userId} RETURNING 1`;
   return rows.length;
 }

@@ -1,5 +1,5 @@
 /** Queries on `job_tokens`, the bearer tokens of external jobs. Only SHA-256 hashes are stored. */
-import type { Sql } from "../db/mod.ts";
+import type { Queryable } from "../db/mod.ts";
 
 export interface JobToken {
   id: string;
@@ -16,10 +16,10 @@ const TOUCH_INTERVAL = "1 minute";
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-const COLUMNS = (sql: Sql) => sql`id, job_id, label, created_at, created_by, last_used_at, revoked_at`;
+const COLUMNS = (sql: Queryable) => sql`id, job_id, label, created_at, created_by, last_used_at, revoked_at`;
 
 export async function insertJobToken(
-  sql: Sql,
+  sql: Queryable,
   token: { jobId: string; tokenHash: string; label: string; createdBy: string | null; createdAt: Date },
 ): Promise<JobToken> {
   const [row] = await sql<JobToken[]>`
@@ -31,7 +31,7 @@ export async function insertJobToken(
 }
 
 /** A job's tokens, live ones first, newest first. Uses job_tokens_job_id_idx. */
-export async function listJobTokens(sql: Sql, jobId: string): Promise<JobToken[]> {
+export async function listJobTokens(sql: Queryable, jobId: string): Promise<JobToken[]> {
   return await sql<JobToken[]>`
     SELECT ${COLUMNS(sql)}
     FROM job_tokens
@@ -40,7 +40,7 @@ export async function listJobTokens(sql: Sql, jobId: string): Promise<JobToken[]
   `;
 }
 
-export async function getJobToken(sql: Sql, tokenId: string): Promise<JobToken | null> {
+export async function getJobToken(sql: Queryable, tokenId: string): Promise<JobToken | null> {
   if (!UUID_PATTERN.test(tokenId)) return null;
   const [row] = await sql<JobToken[]>`SELECT ${COLUMNS(sql)} FROM job_tokens WHERE id = ${tokenId}`;
   return row ?? null;
@@ -51,7 +51,7 @@ export async function getJobToken(sql: Sql, tokenId: string): Promise<JobToken |
  * revoked (tell them apart with `getJobToken`).
  */
 export async function revokeJobToken(
-  sql: Sql,
+  sql: Queryable,
   tokenId: string,
   revokedAt: Date = new Date(),
 ): Promise<JobToken | null> {
@@ -69,7 +69,7 @@ export async function revokeJobToken(
  * stamps `last_used_at` when it is older than a minute. Uses the unique
  * index on token_hash.
  */
-export async function useJobToken(sql: Sql, tokenHash: string, now: Date): Promise<string | null> {
+export async function useJobToken(sql: Queryable, tokenHash: string, now: Date): Promise<string | null> {
   const [row] = await sql<{ jobId: string }[]>`
     WITH live AS (
       SELECT id, job_id, last_used_at FROM job_tokens

@@ -1,5 +1,5 @@
 /** Queries on `users`. E-mail addresses are stored lower-cased. */
-import type { Sql } from "../db/mod.ts";
+import type { Queryable } from "../db/mod.ts";
 
 export type Role = "admin" | "viewer";
 
@@ -16,7 +16,7 @@ export interface UserWithHash extends User {
 }
 
 /** Finds a user by e-mail, case-insensitively; null when there is none. */
-export async function getUserByEmail(sql: Sql, email: string): Promise<UserWithHash | null> {
+export async function getUserByEmail(sql: Queryable, email: string): Promise<UserWithHash | null> {
   const [user] = await sql<UserWithHash[]>`
     SELECT id, email, name, role, created_at, password_hash
     FROM users
@@ -25,7 +25,7 @@ export async function getUserByEmail(sql: Sql, email: string): Promise<UserWithH
   return user ?? null;
 }
 
-export async function countUsers(sql: Sql): Promise<number> {
+export async function countUsers(sql: Queryable): Promise<number> {
   const [{ count }] = await sql<{ count: number }[]>`SELECT count(*)::int AS count FROM users`;
   return count;
 }
@@ -35,7 +35,7 @@ export async function countUsers(sql: Sql): Promise<number> {
  * that e-mail. Returns the user and whether it was created.
  */
 export async function upsertUser(
-  sql: Sql,
+  sql: Queryable,
   user: { email: string; name: string; role: Role; passwordHash: string },
 ): Promise<{ user: User; created: boolean }> {
   const [row] = await sql<(User & { created: boolean })[]>`
@@ -53,7 +53,11 @@ export async function upsertUser(
 }
 
 /** Replaces a user's password; returns false when there is no such user. */
-export async function setPasswordHash(sql: Sql, email: string, passwordHash: string): Promise<User | null> {
+export async function setPasswordHash(
+  sql: Queryable,
+  email: string,
+  passwordHash: string,
+): Promise<User | null> {
   const [user] = await sql<User[]>`
     UPDATE users SET password_hash = ${passwordHash}, updated_at = now()
     WHERE lower(email) = lower(${email})
@@ -63,7 +67,7 @@ export async function setPasswordHash(sql: Sql, email: string, passwordHash: str
 }
 
 /** Deletes a user (their sessions go with them); null when there was none. */
-export async function deleteUser(sql: Sql, email: string): Promise<User | null> {
+export async function deleteUser(sql: Queryable, email: string): Promise<User | null> {
   const [user] = await sql<User[]>`
     DELETE FROM users WHERE lower(email) = lower(${email})
     RETURNING id, email, name, role, created_at
@@ -71,7 +75,7 @@ export async function deleteUser(sql: Sql, email: string): Promise<User | null> 
   return user ?? null;
 }
 
-export async function countAdmins(sql: Sql): Promise<number> {
+export async function countAdmins(sql: Queryable): Promise<number> {
   const [{ count }] = await sql<{ count: number }[]>`
     SELECT count(*)::int AS count FROM users WHERE role = 'admin'
   `;
@@ -79,7 +83,7 @@ export async function countAdmins(sql: Sql): Promise<number> {
 }
 
 /** Every user, by e-mail. */
-export async function listUsers(sql: Sql): Promise<User[]> {
+export async function listUsers(sql: Queryable): Promise<User[]> {
   return await sql<User[]>`
     SELECT id, email, name, role, created_at
     FROM users
@@ -89,7 +93,7 @@ export async function listUsers(sql: Sql): Promise<User[]> {
 
 /** Creates a user; null when the e-mail is taken (unlike `upsertUser`, never overwrites). */
 export async function insertUser(
-  sql: Sql,
+  sql: Queryable,
   user: { email: string; name: string; role: Role; passwordHash: string },
 ): Promise<User | null> {
   const [row] = await sql<User[]>`
