@@ -1,6 +1,6 @@
 /**
- * Jobwatch's entry point: configuration → database → migrations → job
- * registry → first admin → island bundles → Deno.cron tick → HTTP server.
+ * Jobwatch's entry point: configuration → job registry → island bundles →
+ * database → migrations → job sync → first admin → HTTP server → Deno.cron tick.
  */
 import { createApp } from "./lib/app.ts";
 import { ensureAdmin } from "./lib/bootstrap.ts";
@@ -9,9 +9,9 @@ import { type Database, openDatabase } from "./lib/db/mod.ts";
 import { migrate, MigrationError } from "./lib/db/migrate.ts";
 import { DatabaseLockedError } from "./lib/db/pglite.ts";
 import { EventBus, relayNotifications } from "./lib/events.ts";
-import { createRegistry, JobDefinitionError, toDeclaredJob } from "./lib/jobs/define.ts";
+import { JobDefinitionError, toDeclaredJob } from "./lib/jobs/define.ts";
 import { seedDemoData } from "./lib/jobs/examples/demo_data.ts";
-import { declaredJobs } from "./lib/jobs/mod.ts";
+import { loadJobs } from "./lib/jobs/load.ts";
 import { Runner } from "./lib/jobs/runner.ts";
 import { type SchedulerDeps, tick } from "./lib/jobs/scheduler.ts";
 import { createLogger } from "./lib/log.ts";
@@ -35,6 +35,14 @@ async function start(): Promise<SchedulerDeps> {
   }
   const log = createLogger(config.logLevel);
 
+  let registry;
+  try {
+    registry = await loadJobs(config);
+  } catch (error) {
+    if (error instanceof JobDefinitionError) fail(error.message);
+    throw error;
+  }
+
   const { manifest, rebuilt } = await ensureIslandsBuilt().catch((error) =>
     fail(`could not build the island bundles (${error.message}); run deno task build to see why`)
   );
@@ -54,13 +62,6 @@ async function start(): Promise<SchedulerDeps> {
     fail(`could not open ${where}: ${error instanceof Error ? error.message : String(error)}`);
   }
 
-  let registry;
-  try {
-    registry = createRegistry(declaredJobs(config));
-  } catch (error) {
-    if (error instanceof JobDefinitionError) fail(error.message);
-    throw error;
-  }
   const synced = await syncJobDefinitions(db.sql, [...registry.values()].map(toDeclaredJob), new Date());
   for (const [change, ids] of Object.entries(synced)) {
     if (ids.length > 0) log.info(`jobs ${change}`, { jobs: ids });

@@ -7,8 +7,8 @@ import { type Config, ConfigError, loadConfig } from "../config.ts";
 import { type Database, openDatabase } from "../db/mod.ts";
 import { migrate, MigrationError } from "../db/migrate.ts";
 import { DatabaseLockedError, embeddedHolder } from "../db/pglite.ts";
-import { createRegistry, JobDefinitionError, toDeclaredJob } from "../jobs/define.ts";
-import { declaredJobs } from "../jobs/mod.ts";
+import { JobDefinitionError, toDeclaredJob } from "../jobs/define.ts";
+import { loadJobs } from "../jobs/load.ts";
 import { syncJobDefinitions } from "../queries/jobs.ts";
 
 /** Opens the configured database, or prints why not and returns null. */
@@ -25,9 +25,7 @@ export async function openCliDatabase(
   }
   let declared;
   try {
-    declared = options.syncJobs
-      ? [...createRegistry(declaredJobs(config)).values()].map(toDeclaredJob)
-      : null;
+    declared = options.syncJobs ? [...(await loadJobs(config)).values()].map(toDeclaredJob) : null;
   } catch (error) {
     if (!(error instanceof JobDefinitionError)) throw error;
     options.printError(`Jobwatch: ${error.message}`);
