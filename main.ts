@@ -3,6 +3,7 @@
  * database → migrations → job sync → first admin → HTTP server → Deno.cron tick.
  */
 import { createApp } from "./lib/app.ts";
+import { warmUpPasswordCheck } from "./lib/auth/password.ts";
 import { ensureAdmin } from "./lib/bootstrap.ts";
 import { type Config, ConfigError, loadConfig } from "./lib/config.ts";
 import { type Database, openDatabase } from "./lib/db/mod.ts";
@@ -100,24 +101,28 @@ async function start(): Promise<SchedulerDeps> {
 
   const shutdown = async () => {
     log.info("shutting down");
+    stopping = true;
     await server.shutdown();
-    await Promise.race([runner.settle(), new Promise((resolve) => setTimeout(resolve, 10_000))]);
+    // Handlers get their signal aborted and 10 s to finish; the rest are failed as interrupted.
+    await runner.shutdown(10_000);
     await db.close();
     Deno.exit(0);
   };
   Deno.addSignalListener("SIGINT", shutdown);
   Deno.addSignalListener("SIGTERM", shutdown);
 
+  await warmUpPasswordCheck();
   // Reap runs a dead process left behind and catch up what was missed while down.
   await runTick(scheduler);
   return scheduler;
 }
 
 let ticking = false;
+let stopping = false;
 
 /** One scheduler tick; a tick still running when the next is due is not doubled. */
 async function runTick(scheduler: SchedulerDeps): Promise<void> {
-  if (ticking) return;
+  if (ticking || stopping) return;
   ticking = true;
   try {
     const report = await tick(scheduler);

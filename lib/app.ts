@@ -39,7 +39,8 @@ function isDatabaseUnavailable(error: unknown): boolean {
 
 function clientIp(c: Context<AppEnv>, trustProxy: boolean): string | null {
   if (trustProxy) {
-    const forwarded = c.req.header("x-forwarded-for")?.split(",")[0]?.trim();
+    // The proxy appends the address it saw; entries to its left came from the client and can be forged.
+    const forwarded = c.req.header("x-forwarded-for")?.split(",").at(-1)?.trim();
     if (forwarded) return forwarded.slice(0, 64);
   }
   try {
@@ -102,7 +103,12 @@ export function createApp(deps: AppDeps, routes: Route[] = defaultRoutes): Hono<
   app.use("/admin/*", requireUser(), noStore());
   app.use("/api/admin/*", requireUser(), noStore());
 
-  for (const route of routes) app.on(route.method, route.path, route.handler);
+  // The path prefixes above guard the admin area as a whole; a route declared for
+  // signed-in users is guarded wherever it lives.
+  for (const route of routes) {
+    if (route.access === "user") app.on(route.method, route.path, requireUser(), noStore(), route.handler);
+    else app.on(route.method, route.path, route.handler);
+  }
 
   app.notFound((c) => errorResponse(c, 404, `There is no page at ${c.req.path.slice(0, 200)}.`));
 

@@ -6,6 +6,7 @@
 import { hashPassword, verifyPassword } from "./auth/password.ts";
 import type { Config } from "./config.ts";
 import type { Sql } from "./db/mod.ts";
+import { deleteUserSessions } from "./queries/sessions.ts";
 import { countUsers, getUserByEmail, upsertUser } from "./queries/users.ts";
 
 export type AdminBootstrap =
@@ -30,12 +31,14 @@ export async function ensureAdmin(sql: Sql, config: Pick<Config, "admin">): Prom
     if (existing && existing.role === "admin" && await verifyPassword(password, existing.passwordHash)) {
       return { kind: "configured", email, changed: false };
     }
-    await upsertUser(sql, {
+    const { user } = await upsertUser(sql, {
       email,
       name: existing?.name ?? "Admin",
       role: "admin",
       passwordHash: await hashPassword(password),
     });
+    // A rotated ADMIN_PASSWORD (say, after a leak) must end the sessions made with the old one.
+    await deleteUserSessions(sql, user.id);
     return { kind: "configured", email, changed: true };
   }
   const users = await countUsers(sql);

@@ -8,9 +8,14 @@ import type { AppEnv } from "../lib/http/context.ts";
 import { HttpError } from "../lib/http/errors.ts";
 import { renderPage } from "../lib/http/page.ts";
 import PasswordInput from "../islands/PasswordInput.tsx";
+import { hasControlCharacter } from "../lib/text.ts";
 
 const SignInForm = z.object({
-  email: z.string().trim().min(1, "Enter your e-mail address.").max(320, "That e-mail address is too long."),
+  email: z.string().trim().min(1, "Enter your e-mail address.").max(320, "That e-mail address is too long.")
+    .refine(
+      (email) => !hasControlCharacter(email),
+      "That e-mail address contains characters it cannot have.",
+    ),
   password: z.string().min(1, "Enter your password.").max(1024, "That password is too long."),
   next: z.string().max(2000).optional(),
 });
@@ -56,7 +61,7 @@ export async function POST(c: Context<AppEnv>) {
     c.header("Retry-After", String(result.retryAfterSeconds));
     const minutes = Math.ceil(result.retryAfterSeconds / 60);
     const message = result.scope === "account"
-      ? `Too many failed sign-ins for this account. Wait ${minutes} minutes and try again, or ask an admin to reset the password.`
+      ? `Too many failed sign-ins for this account. Wait ${minutes} minutes and try again.`
       : `Too many failed sign-ins from your network. Wait ${minutes} minutes and try again.`;
     return renderPage(c, <LoginPage next={next} error={message} email={parsed.data.email} />, {
       title: "Sign in",

@@ -310,3 +310,55 @@ Deno.test({
       assert.equal(elsewhere.status, 303, "another address is not affected");
     }, { env: { TRUST_PROXY: "true" } }),
 });
+
+Deno.test({
+  name: "parallel wrong guesses cannot get past the per-account limit",
+  ...dbTest,
+  fn: () =>
+    withApp(async (t) => {
+      const admin = await makeUser(t.db);
+      const responses = await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          t.app.request("/login", form({ email: admin.email, password: `guess ${i}` }))),
+      );
+      const checked = responses.filter((r) =>
+        r.status === 401
+      ).length;
+      const limited = responses.filter((r) => r.status === 429).length;
+      assert.equal(checked + limited, 40);
+      assert.ok(checked <= MAX_FAILURES_PER_ACCOUNT, `${checked} passwords were checked`);
+      await Promise.all(responses.map((r) => r.body?.cancel()));
+    }),
+});
+
+Deno.test({
+  name: "an e-mail with a NUL or another control character gets a 400, not a 500",
+  ...dbTest,
+  fn: () =>
+    withApp(async ({ app }) => {
+      const response = await app.request(
+        "/login",
+        form({ email: "a\u0000@example.com", password: "whatever it is" }),
+      );
+      assert.equal(response.status, 400);
+      assert.match(await response.text(), /contains characters it cannot have/);
+    }),
+});
+
+Deno.test({
+  name: "a route declared for signed-in users is guarded even outside /admin",
+  ...dbTest,
+  fn: () =>
+    withApp(async ({ app }) => {
+      const page = await app.request("/reports");
+      assert.equal(page.status, 303);
+      assert.match(page.headers.get("location")!, /^\/login\?next=/);
+    }, {
+      routes: [...routes, {
+        method: "GET",
+        path: "/reports",
+        access: "user",
+        handler: (c) => c.text("secret"),
+      }],
+    }),
+});

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { verifyPassword } from "../lib/auth/password.ts";
 import { DEFAULT_ADMIN_EMAIL, ensureAdmin } from "../lib/bootstrap.ts";
 import { getUserByEmail } from "../lib/queries/users.ts";
+import { insertSession } from "../lib/queries/sessions.ts";
 import { dbTest, makeUser } from "./helpers/app.ts";
 import { createTestDatabase } from "./helpers/db.ts";
 
@@ -49,6 +50,30 @@ Deno.test({
         email: admin.email,
         changed: false,
       });
+    } finally {
+      await db.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "rotating ADMIN_PASSWORD ends the sessions signed in with the old one",
+  ...dbTest,
+  fn: async () => {
+    const db = await createTestDatabase();
+    try {
+      const admin = await makeUser(db, { email: "ops@example.com" });
+      await insertSession(db.sql, {
+        idHash: "a".repeat(64),
+        userId: admin.user.id,
+        createdAt: new Date(),
+        expiresAt: new Date(Date.now() + 3600_000),
+        ip: null,
+        userAgent: null,
+      });
+      await ensureAdmin(db.sql, { admin: { email: "ops@example.com", password: "the rotated password" } });
+      const [{ count }] = await db.sql<{ count: number }[]>`SELECT count(*)::int AS count FROM sessions`;
+      assert.equal(count, 0);
     } finally {
       await db.close();
     }

@@ -565,3 +565,40 @@ Deno.test({
       await assert.rejects(() => createJobToken(t.db.sql, "no-such-job"), /There is no job "no-such-job"/);
     }),
 });
+
+Deno.test({
+  name:
+    "a start a few seconds before its occurrence belongs to that occurrence, not the finished previous one",
+  ...dbTest,
+  fn: () =>
+    withRuns(async ({ t, post }) => {
+      t.clock.now = new Date("2027-03-01T01:59:58Z");
+      const response = await post("/api/runs/nightly-backup/start", {});
+      assert.equal(response.status, 201);
+      const { periodKey } = await response.json();
+      assert.equal(periodKey, nightlyBackup.schedule.periodKey(new Date("2027-03-01T02:00:00Z")));
+    }),
+});
+
+Deno.test({
+  name: "NUL characters and impossible dates in a report get a 400 or are stored safely, never a 500",
+  ...dbTest,
+  fn: () =>
+    withRuns(async ({ post }) => {
+      const badKey = await post("/api/runs/nightly-backup/start", { periodKey: "2027\u0000" });
+      assert.equal(badKey.status, 400);
+      const yearZero = await post("/api/runs/nightly-backup", {
+        status: "completed",
+        startedAt: "0000-01-01T00:00:00Z",
+        durationMs: 0,
+      });
+      assert.equal(yearZero.status, 400);
+      const report = await post("/api/runs/nightly-backup", {
+        status: "failed",
+        error: "pg_dump\u0000 failed",
+        log: "line\u0000",
+        result: { "a\u0000": "b\u0000" },
+      });
+      assert.equal(report.status, 201);
+    }),
+});

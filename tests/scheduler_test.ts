@@ -348,3 +348,88 @@ Deno.test("a bad job definition names the job and the field", () => {
   assert.throws(bad({ run: undefined }), /job "digest": run:/);
   assert.throws(bad({ concurrency: "queue" }), /job "digest": concurrency:/);
 });
+
+Deno.test({
+  name: "an error, log or result containing NUL is still recorded (NUL replaced), not left running",
+  ...dbTest,
+  fn: () =>
+    withDb(async (db) => {
+      const clock = createClock();
+      const jobs = [
+        everyMinute({
+          id: "nul-error",
+          run: (ctx) => {
+            ctx.log.info("bad\u0000line");
+            throw new Error("bad\u0000byte");
+          },
+        }),
+        everyMinute({ id: "nul-result", run: () => ({ "k\u0000": "v\u0000" }) }),
+      ];
+      await syncJobs(db.sql, jobs, clock);
+      const scheduler = createScheduler(db.sql, jobs, clock);
+      await scheduler.tickAndSettle();
+      clock.advance(MINUTE);
+      await scheduler.tickAndSettle();
+      const byJob = Object.fromEntries((await executions(db)).map((r) => [r.jobId, r]));
+      assert.equal(byJob["nul-error"].status, "failed");
+      assert.equal(byJob["nul-error"].errorMessage, "bad\uFFFDbyte");
+      assert.equal(byJob["nul-result"].status, "completed");
+      assert.deepEqual(byJob["nul-result"].result, { "k\uFFFD": "v\uFFFD" });
+    }),
+});
+
+Deno.test({
+  name: "after a month of downtime, reaping an old run and catching up neither overflows nor stalls the tick",
+  ...dbTest,
+  fn: () =>
+    withDb(async (db) => {
+      const clock = createClock();
+      const job = everyMinute({ timeoutSeconds: 60 });
+      await syncJobs(db.sql, [job], clock);
+      const scheduler = createScheduler(db.sql, [job], clock);
+      await scheduler.tickAndSettle();
+      await db.sql`
+        INSERT INTO job_executions (job_id, period_key, execution_id, status, started_at)
+        VALUES ('ping', 'orphan', 'x', 'running', ${clock.now})
+      `;
+      clock.advance(40 * 24 * HOUR);
+      const started = performance.now();
+      const report = await scheduler.tickAndSettle();
+      assert.ok(performance.now() - started < 30_000, "the catch-up walk is bounded");
+      assert.equal(report.reaped.length, 1);
+      assert.equal(report.started.length, 1);
+      assert.equal(report.skipped.length, 999, "the newest 1000 occurrences are recorded; the latest runs");
+      const [orphan] = await db.sql<{ durationMs: number }[]>`
+        SELECT duration_ms FROM job_executions WHERE period_key = 'orphan'
+      `;
+      assert.equal(orphan.durationMs, (60 + REAP_GRACE_MS / 1000) * 1000, "failed as of its deadline");
+    }),
+});
+
+Deno.test({
+  name: "shutdown aborts running handlers and fails the ones that ignore it as interrupted",
+  ...dbTest,
+  fn: () =>
+    withDb(async (db) => {
+      const clock = createClock();
+      const jobs = [
+        everyMinute({
+          id: "polite",
+          run: (ctx) =>
+            new Promise((_, reject) => ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason))),
+        }),
+        everyMinute({ id: "stubborn", run: () => new Promise(() => {}) }),
+      ];
+      await syncJobs(db.sql, jobs, clock);
+      const scheduler = createScheduler(db.sql, jobs, clock);
+      await scheduler.tick();
+      clock.advance(MINUTE);
+      await scheduler.tick();
+      await scheduler.deps.runner.shutdown(200);
+      const byJob = Object.fromEntries((await executions(db)).map((r) => [r.jobId, r]));
+      assert.equal(byJob.polite.status, "failed");
+      assert.equal(byJob.polite.errorMessage, "interrupted: shutdown");
+      assert.equal(byJob.stubborn.status, "failed");
+      assert.equal(byJob.stubborn.errorMessage, "interrupted: shutdown");
+    }),
+});

@@ -56,6 +56,12 @@ export async function verifyPassword(password: string, stored: string): Promise<
 
 let dummyHash: Promise<string> | null = null;
 
+/** Prepares the dummy hash at start-up, so even the first unknown-e-mail sign-in takes the usual time. */
+export async function warmUpPasswordCheck(): Promise<void> {
+  dummyHash ??= hashPassword(crypto.randomUUID());
+  await dummyHash;
+}
+
 /**
  * Does the work of a real check against a hash of the same cost, for a
  * sign-in with an unknown e-mail, so its timing reveals nothing.

@@ -11,6 +11,7 @@ import {
   touchSession,
 } from "../queries/sessions.ts";
 import type { User } from "../queries/users.ts";
+import { randomSecret, sha256Hex } from "../ids.ts";
 
 /** `last_seen_at` is written at most this often, not on every request. */
 const TOUCH_INTERVAL_MS = 60_000;
@@ -20,15 +21,8 @@ export function sessionCookieName(secure: boolean): string {
   return secure ? "__Host-jobwatch_session" : "jobwatch_session";
 }
 
-export function newSessionId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-export async function hashSessionId(id: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(id));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
+export const newSessionId = randomSecret;
+export const hashSessionId = sha256Hex;
 
 /** Creates a session for a user and returns its id (the cookie value). */
 export async function startSession(

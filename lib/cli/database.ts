@@ -9,7 +9,7 @@ import { migrate, MigrationError } from "../db/migrate.ts";
 import { DatabaseLockedError, embeddedHolder } from "../db/pglite.ts";
 import { JobDefinitionError, toDeclaredJob } from "../jobs/define.ts";
 import { loadJobs } from "../jobs/load.ts";
-import { syncJobDefinitions } from "../queries/jobs.ts";
+import { insertMissingJobDefinitions } from "../queries/jobs.ts";
 
 /** Opens the configured database, or prints why not and returns null. */
 export async function openCliDatabase(
@@ -35,8 +35,8 @@ export async function openCliDatabase(
   try {
     db = await openDatabase(config);
     await migrate(db.sql);
-    // As the server does at start-up, so a fresh database has the job rows.
-    if (declared) await syncJobDefinitions(db.sql, declared, new Date());
+    // A fresh database gets the job rows; existing ones are the running server's to update or retire.
+    if (declared) await insertMissingJobDefinitions(db.sql, declared, new Date());
     return { config, db };
   } catch (error) {
     await db?.close().catch(() => {});

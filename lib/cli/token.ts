@@ -7,6 +7,7 @@
  */
 import type { Sql } from "../db/mod.ts";
 import { openCliDatabase } from "./database.ts";
+import { isUuid } from "../ids.ts";
 import {
   createJobToken,
   getJobToken,
@@ -54,8 +55,6 @@ export interface TokenCommandIo {
   now?: () => Date;
 }
 
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** Parses the arguments, or throws `UsageError`. */
 export function parseTokenCommand(args: string[]): TokenCommand {
   const [subcommand, ...rest] = args;
@@ -72,7 +71,7 @@ export function parseTokenCommand(args: string[]): TokenCommand {
       return { kind: "list", jobId: parseRest(rest, [], "a job id").positional };
     case "revoke": {
       const tokenId = parseRest(rest, [], "a token id").positional;
-      if (!UUID_PATTERN.test(tokenId)) {
+      if (!isUuid(tokenId)) {
         throw new UsageError(
           `expected a token id such as 0b7e6c1a-5d2f-4c3e-9a8b-1f2e3d4c5b6a (see deno task token list <job-id>), got ${
             JSON.stringify(tokenId)

@@ -6,6 +6,7 @@
  * file whose checksum changed stops start-up instead of drifting silently.
  */
 import type { Sql } from "./mod.ts";
+import { sha256Hex } from "../ids.ts";
 
 /** Arbitrary, fixed: "jobwatch" as a 64-bit key for pg_advisory_xact_lock. */
 const MIGRATION_LOCK_KEY = 0x6a6f627761746368n;
@@ -36,7 +37,7 @@ export async function readMigrations(dir: URL = MIGRATIONS_DIR): Promise<Migrati
       );
     }
     const sql = await Deno.readTextFile(new URL(entry.name, dir));
-    migrations.push({ version: Number(match[1]), name: entry.name, sql, checksum: await sha256(sql) });
+    migrations.push({ version: Number(match[1]), name: entry.name, sql, checksum: await sha256Hex(sql) });
   }
   migrations.sort((a, b) => a.version - b.version);
   for (let i = 1; i < migrations.length; i++) {
@@ -109,9 +110,4 @@ export async function isMigrated(sql: Sql, dir: URL = MIGRATIONS_DIR): Promise<b
   const rows = await sql<{ version: number }[]>`SELECT version FROM schema_migrations`;
   const applied = new Set(rows.map((row) => row.version));
   return migrations.every((m) => applied.has(m.version));
-}
-
-async function sha256(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }

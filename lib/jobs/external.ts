@@ -14,11 +14,8 @@ import { getJobDefinition } from "../queries/jobs.ts";
 import type { Job } from "./define.ts";
 import { MAX_RESULT_BYTES, publish } from "./runner.ts";
 import { authenticateJobToken } from "./tokens.ts";
+import { headText, jsonWithoutNul, MAX_ERROR_CHARS, MAX_LOG_CHARS, tailText } from "../text.ts";
 
-/** Only the tail of a run's output is kept. */
-export const MAX_LOG_CHARS = 10 * 1024;
-/** Longer error messages are cut to this. */
-export const MAX_ERROR_CHARS = 8 * 1024;
 /**
  * The longest run a report may describe: job_executions.duration_ms is an
  * INTEGER, so durations must stay below 2^31 ms (24.8 days).
@@ -133,9 +130,15 @@ async function reportingJob(deps: ExternalRunDeps, jobId: string): Promise<Job> 
   return job;
 }
 
-/** The period of the job's latest occurrence at or before `at`, or a unique key when it has none. */
+/**
+ * A run starting this close before its occurrence belongs to that occurrence:
+ * the job's clock and ours may disagree by a little.
+ */
+export const CLOCK_SKEW_MS = 2 * 60_000;
+
+/** The period of the job's latest occurrence at or before `at` (give or take the skew), or a unique key. */
 function defaultPeriodKey(job: Job, at: Date): string {
-  const occurrence = job.schedule.previous(new Date(at.getTime() + 1));
+  const occurrence = job.schedule.previous(new Date(at.getTime() + CLOCK_SKEW_MS + 1));
   if (occurrence) return job.schedule.periodKey(occurrence);
   return `external:${at.toISOString()}:${crypto.randomUUID().slice(0, 8)}`;
 }
@@ -151,21 +154,6 @@ function checkJsonSize(value: unknown, field: "result" | "metadata"): void {
         "Report a summary (counts, ids, a link) and send the output's tail as log.",
     );
   }
-}
-
-/** The last `max` characters, not starting in the middle of a surrogate pair. */
-function tail(text: string | undefined, max: number): string | null {
-  if (!text) return null;
-  if (text.length <= max) return text;
-  const cut = text.slice(-max);
-  return /^[\uDC00-\uDFFF]/.test(cut) ? cut.slice(1) : cut;
-}
-
-/** The first `max` characters, not ending in the middle of a surrogate pair. */
-function head(text: string, max: number): string {
-  if (text.length <= max) return text;
-  const cut = text.slice(0, max);
-  return /[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut;
 }
 
 function invalid(path: string, message: string): HttpError {
@@ -191,7 +179,7 @@ export async function startRun(
     periodKey,
     executionId: input.executionId ?? crypto.randomUUID(),
     startedAt: now,
-    metadata: input.metadata ?? null,
+    metadata: (jsonWithoutNul(input.metadata) as Record<string, unknown> | undefined) ?? null,
   }, deps.instanceId);
   if (changed) {
     publish(deps.bus, deps.instanceId, changed);
@@ -212,9 +200,9 @@ export async function completeRun(
   requireExternal(execution);
   const changed = await completeExecution(deps.sql, execution.id, {
     completedAt: deps.now(),
-    result: input.result ?? null,
+    result: jsonWithoutNul(input.result) ?? null,
     exitCode: input.exitCode ?? null,
-    log: tail(input.log, MAX_LOG_CHARS),
+    log: tailText(input.log, MAX_LOG_CHARS),
   }, deps.instanceId);
   if (!changed) throw await notRunning(deps, execution.id);
   publish(deps.bus, deps.instanceId, changed);
@@ -230,9 +218,9 @@ export async function failRun(
   requireExternal(execution);
   const changed = await failExecution(deps.sql, execution.id, {
     completedAt: deps.now(),
-    errorMessage: head(input.error, MAX_ERROR_CHARS),
+    errorMessage: headText(input.error, MAX_ERROR_CHARS),
     exitCode: input.exitCode ?? null,
-    log: tail(input.log, MAX_LOG_CHARS),
+    log: tailText(input.log, MAX_LOG_CHARS),
   }, deps.instanceId);
   if (!changed) throw await notRunning(deps, execution.id);
   publish(deps.bus, deps.instanceId, changed);
@@ -285,11 +273,11 @@ export async function reportRun(
     status: input.status,
     startedAt,
     completedAt,
-    result: input.result ?? null,
-    errorMessage: input.status === "failed" ? head(input.error!, MAX_ERROR_CHARS) : null,
-    metadata: input.metadata ?? null,
+    result: jsonWithoutNul(input.result) ?? null,
+    errorMessage: input.status === "failed" ? headText(input.error!, MAX_ERROR_CHARS) : null,
+    metadata: (jsonWithoutNul(input.metadata) as Record<string, unknown> | undefined) ?? null,
     exitCode: input.exitCode ?? null,
-    log: tail(input.log, MAX_LOG_CHARS),
+    log: tailText(input.log, MAX_LOG_CHARS),
   }, deps.instanceId);
   if (!changed) {
     const existing = await findPeriodExecution(deps.sql, jobId, periodKey);

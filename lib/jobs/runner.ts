@@ -7,10 +7,10 @@ import type { Sql } from "../db/mod.ts";
 import type { EventBus } from "../events.ts";
 import type { Logger } from "../http/context.ts";
 import { type Changed, completeExecution, failExecution } from "../queries/executions.ts";
+import { headText, jsonWithoutNul, MAX_ERROR_CHARS, MAX_LOG_CHARS, tailText } from "../text.ts";
 import type { Job, JobLogger, Trigger } from "./define.ts";
 
 export const MAX_RESULT_BYTES = 64 * 1024;
-const MAX_LOG_CHARS = 10 * 1024;
 const MAX_STACK_CHARS = 4 * 1024;
 
 export interface RunnerDeps {
@@ -27,7 +27,7 @@ export interface StartedExecution {
   trigger: Trigger;
 }
 
-export type RunOutcome = "completed" | "failed" | "timed out" | "already finished";
+export type RunOutcome = "completed" | "failed" | "timed out" | "already finished" | "not recorded";
 
 /**
  * Checks that a handler's return value can be stored as JSON and returns
@@ -47,7 +47,7 @@ export function toStoredResult(value: unknown): unknown {
   if (bytes > MAX_RESULT_BYTES) {
     throw new TypeError(`the result is ${Math.ceil(bytes / 1024)} KB; results are limited to 64 KB`);
   }
-  return JSON.parse(text);
+  return jsonWithoutNul(JSON.parse(text));
 }
 
 /** Publishes a change on the bus (the statement already NOTIFYed other instances). */
@@ -68,14 +68,67 @@ export class Runner {
     return this.#running.size;
   }
 
-  /** Starts a handler for a `running` execution; the promise settles when its outcome is recorded. */
+  /**
+   * Starts a handler for a `running` execution; the promise settles when its
+   * outcome is recorded, and never rejects (a failure to record is logged).
+   */
   start(job: Job, execution: StartedExecution): Promise<RunOutcome> {
+    if (this.#stopping) {
+      // Shutting down: the row exists, so record why it will not run.
+      return this.#record(execution.executionId, () =>
+        failExecution(this.#deps.sql, execution.executionId, {
+          completedAt: this.#deps.now(),
+          errorMessage: "interrupted: shutdown",
+        }, this.#deps.instanceId), "failed");
+    }
     const controller = new AbortController();
-    const done = this.#run(job, execution, controller).finally(() =>
-      this.#running.delete(execution.executionId)
-    );
+    const done = this.#run(job, execution, controller)
+      .catch((error) => {
+        this.#deps.log.error("recording a run failed", {
+          execution: execution.executionId,
+          error: error instanceof Error ? error.message : String(error),
+        });
+        return "not recorded" as const;
+      })
+      .finally(() => this.#running.delete(execution.executionId));
     this.#running.set(execution.executionId, { controller, done });
     return done;
+  }
+
+  #stopping = false;
+
+  /**
+   * Shutdown: aborts every running handler's signal, waits up to `drainMs`
+   * for them to record their outcome, then fails the rest as
+   * "interrupted: shutdown" so they are not left running until reaped.
+   */
+  async shutdown(drainMs: number): Promise<void> {
+    this.#stopping = true;
+    for (const { controller } of this.#running.values()) {
+      controller.abort(new DOMException("interrupted: shutdown", "AbortError"));
+    }
+    await Promise.race([this.settle(), new Promise((resolve) => setTimeout(resolve, drainMs))]);
+    const { sql, now, instanceId, bus } = this.#deps;
+    for (const executionId of [...this.#running.keys()]) {
+      const changed = await failExecution(sql, executionId, {
+        completedAt: now(),
+        errorMessage: "interrupted: shutdown",
+      }, instanceId).catch(() => null);
+      publish(bus, instanceId, changed);
+    }
+  }
+
+  async #record(
+    executionId: string,
+    write: () => Promise<Changed | null>,
+    outcome: RunOutcome,
+  ): Promise<RunOutcome> {
+    const changed = await write().catch((error) => {
+      this.#deps.log.error("recording a run failed", { execution: executionId, error: String(error) });
+      return null;
+    });
+    publish(this.#deps.bus, this.#deps.instanceId, changed);
+    return changed ? outcome : "already finished";
   }
 
   /** Waits for every running handler (tests, and shutdown). */
@@ -108,7 +161,7 @@ export class Runner {
     );
     const outcome = await Promise.race([handler, timeout]);
     clearTimeout(timer);
-    const tail = () => lines.join("\n").slice(-MAX_LOG_CHARS) || null;
+    const tail = () => tailText(lines.join("\n"), MAX_LOG_CHARS);
 
     if (outcome.kind === "timeout") {
       controller.abort(new DOMException(`timed out after ${job.timeoutSeconds} s`, "TimeoutError"));
@@ -124,10 +177,12 @@ export class Runner {
     if (outcome.kind === "threw") {
       const error = outcome.error;
       const message = error instanceof Error ? error.message || error.name : String(error);
-      const stack = error instanceof Error && error.stack ? error.stack.slice(0, MAX_STACK_CHARS) : undefined;
+      const stack = error instanceof Error && error.stack
+        ? headText(error.stack, MAX_STACK_CHARS)
+        : undefined;
       const changed = await failExecution(sql, execution.executionId, {
         completedAt: now(),
-        errorMessage: message.slice(0, 8 * 1024) || "the handler threw without a message",
+        errorMessage: headText(message, MAX_ERROR_CHARS) || "the handler threw without a message",
         metadata: stack ? { stack } : {},
         log: tail(),
       }, instanceId);

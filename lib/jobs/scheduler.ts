@@ -44,12 +44,13 @@ export interface TickReport {
  */
 export function planOccurrences(job: Job, from: Date | null, now: Date): DueExecution[] {
   if (from === null) return [];
+  // Walk back from now: after long downtime only the newest MAX_MISSED_PER_TICK
+  // occurrences are recorded, so the walk never covers the whole gap.
   const occurrences: Date[] = [];
-  let cursor = job.schedule.next(from);
-  while (cursor && cursor.getTime() <= now.getTime()) {
-    occurrences.push(cursor);
-    if (occurrences.length > MAX_MISSED_PER_TICK) occurrences.shift();
-    cursor = job.schedule.next(cursor);
+  let cursor = job.schedule.previous(new Date(now.getTime() + 1));
+  while (cursor && cursor.getTime() > from.getTime() && occurrences.length < MAX_MISSED_PER_TICK) {
+    occurrences.unshift(cursor);
+    cursor = job.schedule.previous(cursor);
   }
   return occurrences.map((occurrence, index) => {
     const latest = index === occurrences.length - 1;
@@ -68,7 +69,13 @@ export function planOccurrences(job: Job, from: Date | null, now: Date): DueExec
 export async function tick(deps: SchedulerDeps): Promise<TickReport> {
   const { sql, registry, runner, bus, instanceId } = deps;
   const now = deps.now();
-  const reaped = await reapLostExecutions(sql, now, REAP_GRACE_MS, instanceId);
+  // Reaping must never stop scheduling: a failure here is logged and the tick goes on.
+  const reaped = await reapLostExecutions(sql, now, REAP_GRACE_MS, instanceId).catch((error) => {
+    deps.log.error("reaping lost runs failed", {
+      error: error instanceof Error ? error.message : String(error),
+    });
+    return [];
+  });
   for (const changed of reaped) publish(bus, instanceId, changed);
 
   const due: DueExecution[] = [];
@@ -92,10 +99,7 @@ export async function tick(deps: SchedulerDeps): Promise<TickReport> {
     }
     report.started.push(row.executionId);
     const job = registry.get(row.jobId)!;
-    runner.start(job, { executionId: row.executionId, periodKey: row.periodKey, trigger: "scheduled" }).catch(
-      (error) =>
-        deps.log.error("recording a run failed", { execution: row.executionId, error: String(error) }),
-    );
+    runner.start(job, { executionId: row.executionId, periodKey: row.periodKey, trigger: "scheduled" });
   }
   return report;
 }

@@ -5,6 +5,7 @@
 import type { Queryable } from "../db/mod.ts";
 import { getJobDefinition } from "../queries/jobs.ts";
 import { insertJobToken, type JobToken, useJobToken } from "../queries/tokens.ts";
+import { randomSecret, sha256Hex } from "../ids.ts";
 
 export { getJobToken, type JobToken, listJobTokens, revokeJobToken } from "../queries/tokens.ts";
 
@@ -18,15 +19,12 @@ export class UnknownJobError extends Error {
 }
 
 function newToken(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  const base64 = btoa(String.fromCharCode(...bytes));
-  return `jw_${base64.replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")}`;
+  return `jw_${randomSecret()}`;
 }
 
 /** The hex SHA-256 stored in job_tokens.token_hash. */
-export async function hashJobToken(token: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+export function hashJobToken(token: string): Promise<string> {
+  return sha256Hex(token);
 }
 
 /**

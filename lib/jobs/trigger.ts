@@ -97,7 +97,7 @@ async function startManualRun(
     return changed;
   });
   publish(deps.bus, deps.instanceId, inserted);
-  deps.runner.start(job, { executionId: inserted.executionId, periodKey, trigger: "manual" }).catch(() => {});
+  deps.runner.start(job, { executionId: inserted.executionId, periodKey, trigger: "manual" });
   return inserted.executionId;
 }
 

@@ -6,6 +6,7 @@
 import type { Queryable } from "../db/mod.ts";
 import type { ExecutionEvent, ExecutionStatus } from "../events.ts";
 import type { Trigger } from "../jobs/define.ts";
+import { isUuid } from "../ids.ts";
 
 export interface Execution {
   id: string;
@@ -183,7 +184,11 @@ export async function reapLostExecutions(
   return await sql<Changed[]>`
     WITH changed AS (
       UPDATE job_executions e
-      SET status = 'failed', completed_at = ${now},
+      -- Failed as of its deadline (at most a day after it started), which also
+      -- keeps duration_ms, an INTEGER, from overflowing after long downtime.
+      SET status = 'failed',
+          completed_at = LEAST(${now}::timestamptz, e.started_at
+            + make_interval(secs => d.timeout_seconds + ${graceMs / 1000}::double precision)),
           error_message = 'lost: no completion reported',
           metadata = COALESCE(e.metadata, '{}'::jsonb) || jsonb_build_object('reapedAt', ${now.toISOString()}::text)
       FROM job_definitions d
@@ -198,7 +203,7 @@ export async function reapLostExecutions(
 }
 
 export async function getExecution(sql: Queryable, id: string): Promise<Execution | null> {
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return null;
+  if (!isUuid(id)) return null;
   const [row] = await sql<Execution[]>`
     SELECT id, job_id, period_key, execution_id, status, trigger, triggered_by, started_at, completed_at,
            duration_ms, result, error_message, metadata, retry_of, exit_code, log

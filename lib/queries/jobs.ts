@@ -103,6 +103,31 @@ export async function syncJobDefinitions(
   });
 }
 
+/**
+ * Inserts declared jobs that have no row yet and changes nothing else: for
+ * CLI commands, whose view of the code may differ from the running server's.
+ */
+export async function insertMissingJobDefinitions(
+  sql: Queryable,
+  jobs: DeclaredJob[],
+  now: Date,
+): Promise<string[]> {
+  const inserted: string[] = [];
+  for (const job of jobs) {
+    const rows = await sql`
+      INSERT INTO job_definitions (id, display_name, description, schedule, timezone, timeout_seconds,
+                                   enabled, external, concurrency, critical, max_age_hours, created_at, updated_at)
+      VALUES (${job.id}, ${job.displayName}, ${job.description}, ${job.schedule}, ${job.timezone},
+              ${job.timeoutSeconds}, ${job.enabled}, ${job.external}, ${job.concurrency}, ${job.critical},
+              ${job.maxAgeHours}, ${now}, ${now})
+      ON CONFLICT (id) DO NOTHING
+      RETURNING id
+    `;
+    if (rows.length > 0) inserted.push(job.id);
+  }
+  return inserted;
+}
+
 export interface SchedulerCursor {
   id: string;
   enabled: boolean;

@@ -1,5 +1,6 @@
 /** Queries on `job_tokens`, the bearer tokens of external jobs. Only SHA-256 hashes are stored. */
 import type { Queryable } from "../db/mod.ts";
+import { isUuid } from "../ids.ts";
 
 export interface JobToken {
   id: string;
@@ -13,8 +14,6 @@ export interface JobToken {
 
 /** `last_used_at` is written at most this often, not on every report. */
 const TOUCH_INTERVAL = "1 minute";
-
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const COLUMNS = (sql: Queryable) => sql`id, job_id, label, created_at, created_by, last_used_at, revoked_at`;
 
@@ -41,7 +40,7 @@ export async function listJobTokens(sql: Queryable, jobId: string): Promise<JobT
 }
 
 export async function getJobToken(sql: Queryable, tokenId: string): Promise<JobToken | null> {
-  if (!UUID_PATTERN.test(tokenId)) return null;
+  if (!isUuid(tokenId)) return null;
   const [row] = await sql<JobToken[]>`SELECT ${COLUMNS(sql)} FROM job_tokens WHERE id = ${tokenId}`;
   return row ?? null;
 }
@@ -55,7 +54,7 @@ export async function revokeJobToken(
   tokenId: string,
   revokedAt: Date = new Date(),
 ): Promise<JobToken | null> {
-  if (!UUID_PATTERN.test(tokenId)) return null;
+  if (!isUuid(tokenId)) return null;
   const [row] = await sql<JobToken[]>`
     UPDATE job_tokens SET revoked_at = ${revokedAt}
     WHERE id = ${tokenId} AND revoked_at IS NULL

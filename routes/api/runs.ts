@@ -17,15 +17,20 @@ import {
   startRun,
 } from "../../lib/jobs/external.ts";
 import { readJson } from "../../lib/http/json.ts";
+import { hasControlCharacter } from "../../lib/text.ts";
 
 const periodKey = z.string({ error: "periodKey must be a string, e.g. 2027-03-01" })
   .trim()
   .min(1, { error: "periodKey must not be empty" })
-  .max(200, { error: "periodKey must be at most 200 characters" });
+  .max(200, { error: "periodKey must be at most 200 characters" })
+  .refine((value) => !hasControlCharacter(value), { error: "periodKey must not contain control characters" });
 const executionId = z.string({ error: "executionId must be a string, e.g. the AWS request id" })
   .trim()
   .min(1, { error: "executionId must not be empty" })
-  .max(200, { error: "executionId must be at most 200 characters" });
+  .max(200, { error: "executionId must be at most 200 characters" })
+  .refine((value) => !hasControlCharacter(value), {
+    error: "executionId must not contain control characters",
+  });
 const metadata = z.record(z.string(), z.unknown(), { error: "metadata must be a JSON object" });
 const exitCode = z.int32({ error: "exitCode must be an integer from -2147483648 to 2147483647" });
 const log = z.string({ error: "log must be a string: the tail of the job's output" });
@@ -35,6 +40,8 @@ const error = z.string({ error: "error must be a string that says what went wron
 const startedAt = z.iso.datetime({
   offset: true,
   error: "startedAt must be an ISO 8601 date-time with a zone, e.g. 2027-03-01T02:00:00Z",
+}).refine((value) => new Date(value).getUTCFullYear() >= 2000, {
+  error: "startedAt must be in the year 2000 or later",
 });
 const durationMs = z.int({ error: "durationMs must be a whole number of milliseconds" })
   .min(0, { error: "durationMs must not be negative" })
