@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { tick } from "../lib/jobs/scheduler.ts";
 import { REAP_GRACE_MS } from "../lib/jobs/scheduler.ts";
+import { connectPostgres } from "../lib/db/mod.ts";
 import { dbTest } from "./helpers/app.ts";
 import { createTestDatabase, TEST_DATABASE_URL } from "./helpers/db.ts";
 import { testJobs } from "./helpers/instance_process.ts";
@@ -131,5 +132,50 @@ Deno.test({
     assert.equal(rows.at(-1)!.status, "completed", "the next period ran");
     assert.equal(rows.filter((r) => r.status === "running").length, 0, "nothing left running");
     await db.close();
+  },
+});
+
+Deno.test({
+  name: "a tick waits for a concurrent Run now of a 'skip' job and then records the occurrence as skipped",
+  ...dbTest,
+  ignore: !TEST_DATABASE_URL,
+  fn: async () => {
+    const db = await createTestDatabase();
+    const other = connectPostgres(db.url!, { max: 1 });
+    const clock = createClock();
+    const [job] = testJobs("minutely");
+    await syncJobs(db.sql, [job], clock);
+    await db.sql`UPDATE job_definitions SET scheduled_through = ${clock.now}`;
+    const scheduler = createScheduler(db.sql, [job], clock);
+    try {
+      let tickDone = false;
+      const { tick } = await other.sql.begin(async (tx) => {
+        // What triggerJob does: the job's lock, then the running check and the insert.
+        await tx`SELECT pg_advisory_xact_lock(hashtext(${job.id}))`;
+        clock.advance(MINUTE);
+        const tick = scheduler.tick().then((report) => {
+          tickDone = true;
+          return report;
+        });
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        assert.equal(tickDone, false, "the tick waits for the lock");
+        await tx`
+          INSERT INTO job_executions (job_id, period_key, execution_id, status, trigger, started_at)
+          VALUES (${job.id}, 'manual:test', 'm', 'running', 'manual', ${clock.now})
+        `;
+        return { tick }; // not awaited here: the transaction must commit first
+      });
+      const report = await tick;
+      assert.equal(report.started.length, 0);
+      assert.equal(report.skipped.length, 1);
+      const [row] = await db.sql<{ metadata: { reason: string } }[]>`
+        SELECT metadata FROM job_executions WHERE trigger = 'scheduled'
+      `;
+      assert.equal(row.metadata.reason, "overlap: the previous run was still running");
+    } finally {
+      await scheduler.deps.runner.settle();
+      await other.close();
+      await db.close();
+    }
   },
 });

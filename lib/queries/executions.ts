@@ -57,7 +57,24 @@ export async function insertDueExecutions(
   instanceId: string,
 ): Promise<(Changed & { periodKey: string })[]> {
   if (due.length === 0) return [];
-  return await sql<(Changed & { periodKey: string })[]>`
+  // Manual runs of a 'skip' job check for a running one under this job's advisory
+  // lock (lib/jobs/trigger.ts); taking the same locks here, in one transaction with
+  // the insert, keeps a tick and a "Run now" from both starting a run.
+  const skipJobs = [...new Set(due.filter((d) => d.skipIfRunning).map((d) => d.jobId))].sort();
+  const insert = (tx: Queryable) => insertDue(tx, due, instanceId);
+  if (skipJobs.length === 0 || !("begin" in sql)) return await insert(sql);
+  return await sql.begin(async (tx) => {
+    await tx`SELECT pg_advisory_xact_lock(hashtext(id)) FROM unnest(${tx.array(skipJobs)}::text[]) AS id`;
+    return await insert(tx);
+  });
+}
+
+function insertDue(
+  sql: Queryable,
+  due: DueExecution[],
+  instanceId: string,
+): Promise<(Changed & { periodKey: string })[]> {
+  return sql<(Changed & { periodKey: string })[]>`
     WITH due AS (
       SELECT * FROM unnest(
         ${sql.array(due.map((d) => d.jobId))}::text[],
