@@ -418,7 +418,7 @@ Deno.test({
           run: (ctx) =>
             new Promise((_, reject) => ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason))),
         }),
-        everyMinute({ id: "stubborn", run: () => new Promise(() => {}) }),
+        everyMinute({ id: "ignores-signal", run: () => new Promise(() => {}) }),
       ];
       await syncJobs(db.sql, jobs, clock);
       const scheduler = createScheduler(db.sql, jobs, clock);
@@ -429,7 +429,7 @@ Deno.test({
       const byJob = Object.fromEntries((await executions(db)).map((r) => [r.jobId, r]));
       assert.equal(byJob.polite.status, "failed");
       assert.equal(byJob.polite.errorMessage, "interrupted: shutdown");
-      assert.equal(byJob.stubborn.status, "failed");
-      assert.equal(byJob.stubborn.errorMessage, "interrupted: shutdown");
+      assert.equal(byJob["ignores-signal"].status, "failed");
+      assert.equal(byJob["ignores-signal"].errorMessage, "interrupted: shutdown");
     }),
 });

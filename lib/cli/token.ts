@@ -6,6 +6,7 @@
  * and syncs the declared jobs first, so it works on a fresh database.
  */
 import type { Sql } from "../db/mod.ts";
+import { parseArguments, UsageError, usageFailure } from "./args.ts";
 import { openCliDatabase } from "./database.ts";
 import { isUuid } from "../ids.ts";
 import {
@@ -41,9 +42,7 @@ export type TokenCommand =
   | { kind: "help" };
 
 /** Bad arguments; the message says which, and the usage text follows it. */
-export class UsageError extends Error {
-  override name = "UsageError";
-}
+export { UsageError };
 
 export interface TokenCommandIo {
   sql: Sql;
@@ -60,7 +59,7 @@ export function parseTokenCommand(args: string[]): TokenCommand {
   const [subcommand, ...rest] = args;
   switch (subcommand) {
     case "create": {
-      const { positional, options } = parseRest(rest, ["label"], "a job id");
+      const { positional, options } = parseArguments(rest, { what: "a job id", valueFlags: ["label"] });
       const label = (options.get("label") ?? "").trim();
       if (label.length > MAX_LABEL_CHARS) {
         throw new UsageError(`--label must be at most ${MAX_LABEL_CHARS} characters`);
@@ -68,9 +67,9 @@ export function parseTokenCommand(args: string[]): TokenCommand {
       return { kind: "create", jobId: positional, label };
     }
     case "list":
-      return { kind: "list", jobId: parseRest(rest, [], "a job id").positional };
+      return { kind: "list", jobId: parseArguments(rest, { what: "a job id", valueFlags: [] }).positional };
     case "revoke": {
-      const tokenId = parseRest(rest, [], "a token id").positional;
+      const tokenId = parseArguments(rest, { what: "a token id", valueFlags: [] }).positional;
       if (!isUuid(tokenId)) {
         throw new UsageError(
           `expected a token id such as 0b7e6c1a-5d2f-4c3e-9a8b-1f2e3d4c5b6a (see deno task token list <job-id>), got ${
@@ -90,44 +89,16 @@ export function parseTokenCommand(args: string[]): TokenCommand {
   }
 }
 
-/** Exactly one positional argument plus `--flag value` / `--flag=value` options. */
-function parseRest(args: string[], valueFlags: string[], what: string) {
-  const options = new Map<string, string>();
-  const positionals: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (!arg.startsWith("--")) {
-      positionals.push(arg);
-      continue;
-    }
-    const [flag, inline] = arg.slice(2).split(/=(.*)/s, 2);
-    if (!valueFlags.includes(flag)) throw new UsageError(`unknown option ${arg.split("=")[0]}`);
-    const value = inline ?? args[++i];
-    if (value === undefined) throw new UsageError(`--${flag} needs a value`);
-    options.set(flag, value);
-  }
-  if (positionals.length === 0) throw new UsageError(`${what} is required`);
-  if (positionals.length > 1) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[1])}`);
-  return { positional: positionals[0].trim(), options };
-}
-
 /** Parses and runs one command; returns the exit code (0, 1, or 2 for usage). */
 export async function runTokenCommand(args: string[], io: TokenCommandIo): Promise<number> {
   let command: TokenCommand;
   try {
     command = parseTokenCommand(args);
   } catch (error) {
-    if (error instanceof UsageError) return usageFailure(error, io.printError ?? io.print);
+    if (error instanceof UsageError) return usageFailure(error, USAGE, io.printError ?? io.print);
     throw error;
   }
   return await executeTokenCommand(command, io);
-}
-
-function usageFailure(error: UsageError, printError: (line: string) => void): number {
-  printError(`Jobwatch: ${error.message}`);
-  printError("");
-  printError(USAGE);
-  return 2;
 }
 
 /** Runs a parsed command against `io.sql`; returns the exit code. */
@@ -266,7 +237,7 @@ async function main(args: string[]): Promise<number> {
   try {
     command = parseTokenCommand(args);
   } catch (error) {
-    if (error instanceof UsageError) return usageFailure(error, printError);
+    if (error instanceof UsageError) return usageFailure(error, USAGE, printError);
     throw error;
   }
   if (command.kind === "help") {

@@ -7,6 +7,7 @@
 import { hashPassword, passwordProblem, type ScryptCost } from "../auth/password.ts";
 import { generatePassword } from "../bootstrap.ts";
 import type { Sql } from "../db/mod.ts";
+import { parseArguments, UsageError, usageFailure } from "./args.ts";
 import { openCliDatabase } from "./database.ts";
 import { recordAuditEvent } from "../queries/audit.ts";
 import { deleteUserSessions } from "../queries/sessions.ts";
@@ -50,9 +51,7 @@ export type UserCommand =
   | { kind: "help" };
 
 /** Bad arguments; the message says which, and the usage text follows it. */
-export class UsageError extends Error {
-  override name = "UsageError";
-}
+export { UsageError };
 
 export interface UserCommandIo {
   sql: Sql;
@@ -102,28 +101,12 @@ export function parseUserCommand(args: string[]): UserCommand {
 
 /** One `<email>` plus `--flag value`, `--flag=value` and (if allowed) `--generate`. */
 function parseRest(args: string[], valueFlags: string[], allowGenerate: boolean) {
-  const options = new Map<string, string>();
-  const positionals: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (!arg.startsWith("--")) {
-      positionals.push(arg);
-      continue;
-    }
-    const [flag, inline] = arg.slice(2).split(/=(.*)/s, 2);
-    if (flag === "generate" && allowGenerate && inline === undefined) {
-      options.set(flag, "");
-    } else if (valueFlags.includes(flag)) {
-      const value = inline ?? args[++i];
-      if (value === undefined) throw new UsageError(`--${flag} needs a value`);
-      options.set(flag, value);
-    } else {
-      throw new UsageError(`unknown option ${arg.split("=")[0]}`);
-    }
-  }
-  if (positionals.length === 0) throw new UsageError("an e-mail address is required");
-  if (positionals.length > 1) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[1])}`);
-  const email = positionals[0].trim().toLowerCase();
+  const { positional, options } = parseArguments(args, {
+    what: "an e-mail address",
+    valueFlags,
+    booleanFlags: allowGenerate ? ["generate"] : [],
+  });
+  const email = positional.toLowerCase();
   if (!isEmailAddress(email)) {
     throw new UsageError(`expected an e-mail address such as ada@example.com, got ${JSON.stringify(email)}`);
   }
@@ -136,17 +119,10 @@ export async function runUserCommand(args: string[], io: UserCommandIo): Promise
   try {
     command = parseUserCommand(args);
   } catch (error) {
-    if (error instanceof UsageError) return usageFailure(error, io.printError ?? io.print);
+    if (error instanceof UsageError) return usageFailure(error, USAGE, io.printError ?? io.print);
     throw error;
   }
   return await executeUserCommand(command, io);
-}
-
-function usageFailure(error: UsageError, printError: (line: string) => void): number {
-  printError(`Jobwatch: ${error.message}`);
-  printError("");
-  printError(USAGE);
-  return 2;
 }
 
 /** Runs a parsed command against `io.sql`; returns the exit code. */
@@ -285,7 +261,7 @@ async function main(args: string[]): Promise<number> {
   try {
     command = parseUserCommand(args);
   } catch (error) {
-    if (error instanceof UsageError) return usageFailure(error, printError);
+    if (error instanceof UsageError) return usageFailure(error, USAGE, printError);
     throw error;
   }
   if (command.kind === "help") {

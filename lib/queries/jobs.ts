@@ -35,19 +35,8 @@ export async function getJobDefinition(sql: Queryable, id: string): Promise<JobD
   return row ?? null;
 }
 
-export interface DeclaredJob {
-  id: string;
-  displayName: string;
-  description: string | null;
-  schedule: string;
-  timezone: string;
-  timeoutSeconds: number;
-  enabled: boolean;
-  external: boolean;
-  concurrency: "skip" | "allow";
-  critical: boolean;
-  maxAgeHours: number | null;
-}
+/** The fields of a definition that code declares (the rest is the database's). */
+export type DeclaredJob = Omit<JobDefinition, "retiredAt" | "createdAt">;
 
 /**
  * Brings job_definitions in line with the jobs declared in code: inserts new
