@@ -16,7 +16,23 @@ ALTER TABLE job_executions
   ADD COLUMN retry_of  UUID REFERENCES job_executions (id) ON DELETE SET NULL,
   ADD COLUMN exit_code INTEGER,
   ADD COLUMN log       TEXT,
+  -- When a running execution times out, fixed when it starts: a later change
+  -- of the job's timeout does not make a live run look lost.
+  ADD COLUMN deadline_at TIMESTAMPTZ,
   ADD CONSTRAINT job_executions_trigger_check CHECK (trigger IN ('scheduled', 'manual', 'external'));
+
+-- Every way a run starts (tick, Run now, external start) gets its deadline here.
+CREATE FUNCTION job_executions_set_deadline() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.status = 'running' AND NEW.deadline_at IS NULL THEN
+    SELECT NEW.started_at + make_interval(secs => d.timeout_seconds) INTO NEW.deadline_at
+    FROM job_definitions d WHERE d.id = NEW.job_id;
+  END IF;
+  RETURN NEW;
+END
+$$;
+CREATE TRIGGER job_executions_deadline BEFORE INSERT ON job_executions
+  FOR EACH ROW EXECUTE FUNCTION job_executions_set_deadline();
 
 -- The overlap check and the reaper look for running executions of a job.
 CREATE INDEX job_executions_running_idx ON job_executions (job_id, started_at) WHERE status = 'running';

@@ -433,3 +433,24 @@ Deno.test({
       assert.equal(byJob["ignores-signal"].errorMessage, "interrupted: shutdown");
     }),
 });
+
+Deno.test({
+  name: "a run's deadline is fixed when it starts: lowering the job's timeout later does not reap it early",
+  ...dbTest,
+  fn: () =>
+    withDb(async (db) => {
+      const clock = createClock();
+      const job = everyMinute({ timeoutSeconds: 3600, schedule: "cron(0 5 * * ? *)" });
+      await syncJobs(db.sql, [job], clock);
+      await db.sql`
+        INSERT INTO job_executions (job_id, period_key, execution_id, status, started_at)
+        VALUES ('ping', 'long', 'x', 'running', ${clock.now})
+      `;
+      await db.sql`UPDATE job_definitions SET timeout_seconds = 60`;
+      const scheduler = createScheduler(db.sql, [job], clock);
+      clock.advance(30 * MINUTE);
+      assert.deepEqual((await scheduler.tick()).reaped, [], "still within the hour it started with");
+      clock.advance(31 * MINUTE + REAP_GRACE_MS);
+      assert.equal((await scheduler.tick()).reaped.length, 1);
+    }),
+});

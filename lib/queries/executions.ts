@@ -189,8 +189,9 @@ export async function failExecution(
 }
 
 /**
- * Fails executions left running past their job's timeout plus `graceMs`
- * (their process died). Returns what it reaped.
+ * Fails executions left running past their deadline (start + the job's
+ * timeout when the run began) plus `graceMs`: their process died. Returns
+ * what it reaped.
  */
 export async function reapLostExecutions(
   sql: Queryable,
@@ -204,15 +205,17 @@ export async function reapLostExecutions(
       -- Failed as of its deadline (at most a day after it started), which also
       -- keeps duration_ms, an INTEGER, from overflowing after long downtime.
       SET status = 'failed',
-          completed_at = LEAST(${now}::timestamptz, e.started_at
-            + make_interval(secs => d.timeout_seconds + ${graceMs / 1000}::double precision)),
+          completed_at = LEAST(${now}::timestamptz, COALESCE(e.deadline_at, e.started_at
+            + make_interval(secs => d.timeout_seconds)) + make_interval(secs => ${
+    graceMs / 1000
+  }::double precision)),
           error_message = 'lost: no completion reported',
           metadata = COALESCE(e.metadata, '{}'::jsonb) || jsonb_build_object('reapedAt', ${now.toISOString()}::text)
       FROM job_definitions d
       WHERE d.id = e.job_id
         AND e.status = 'running'                 -- job_executions_running_idx
-        AND e.started_at < ${now}::timestamptz
-              - make_interval(secs => d.timeout_seconds + ${graceMs / 1000}::double precision)
+        AND COALESCE(e.deadline_at, e.started_at + make_interval(secs => d.timeout_seconds))
+              < ${now}::timestamptz - make_interval(secs => ${graceMs / 1000}::double precision)
       RETURNING e.id, e.job_id, e.status
     )
     SELECT id AS execution_id, job_id, status, ${notifyEach(sql, instanceId)} AS notified FROM changed
