@@ -4,6 +4,7 @@
  * the job registry as the server does), printing one clear line on failure.
  */
 import { type Config, ConfigError, loadConfig } from "../config.ts";
+import { UsageError, usageFailure } from "./args.ts";
 import { type Database, openDatabase } from "../db/mod.ts";
 import { migrate, MigrationError } from "../db/migrate.ts";
 import { DatabaseLockedError, embeddedHolder } from "../db/pglite.ts";
@@ -57,4 +58,46 @@ async function openFailure(error: unknown, config: Config): Promise<string> {
     ? "the DATABASE_URL database"
     : `the embedded database in ${config.pgliteDir}`;
   return `could not open ${where}: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+/**
+ * The whole life of a CLI command: parse (usage errors exit 2, help exits 0
+ * without touching the database), open the database, run, close.
+ */
+export async function runCli<Command extends { kind: string }>(
+  args: string[],
+  cli: {
+    usage: string;
+    parse: (args: string[]) => Command;
+    syncJobs: boolean;
+    execute: (command: Command, context: CliContext) => Promise<number>;
+  },
+): Promise<number> {
+  const print = (line: string) => console.log(line);
+  const printError = (line: string) => console.error(line);
+  let command: Command;
+  try {
+    command = cli.parse(args);
+  } catch (error) {
+    if (error instanceof UsageError) return usageFailure(error, cli.usage, printError);
+    throw error;
+  }
+  if (command.kind === "help") {
+    print(cli.usage);
+    return 0;
+  }
+  const opened = await openCliDatabase({ syncJobs: cli.syncJobs, printError });
+  if (!opened) return 1;
+  try {
+    return await cli.execute(command, { ...opened, print, printError });
+  } finally {
+    await opened.db.close();
+  }
+}
+
+export interface CliContext {
+  config: Config;
+  db: Database;
+  print: (line: string) => void;
+  printError: (line: string) => void;
 }

@@ -7,7 +7,7 @@
  */
 import type { Sql } from "../db/mod.ts";
 import { parseArguments, UsageError, usageFailure } from "./args.ts";
-import { openCliDatabase } from "./database.ts";
+import { runCli } from "./database.ts";
 import { isUuid } from "../ids.ts";
 import {
   createJobToken,
@@ -231,28 +231,13 @@ function tokenLine(token: JobToken, labelWidth: number): string {
 // The command line: configuration, database, job registry, exit code.
 
 async function main(args: string[]): Promise<number> {
-  const print = (line: string) => console.log(line);
-  const printError = (line: string) => console.error(line);
-  let command: TokenCommand;
-  try {
-    command = parseTokenCommand(args);
-  } catch (error) {
-    if (error instanceof UsageError) return usageFailure(error, USAGE, printError);
-    throw error;
-  }
-  if (command.kind === "help") {
-    print(USAGE);
-    return 0;
-  }
-
-  const opened = await openCliDatabase({ syncJobs: true, printError });
-  if (!opened) return 1;
-  const { config, db } = opened;
-  try {
-    return await executeTokenCommand(command, { sql: db.sql, print, printError, appUrl: config.appUrl });
-  } finally {
-    await db.close();
-  }
+  return await runCli(args, {
+    usage: USAGE,
+    parse: parseTokenCommand,
+    syncJobs: true,
+    execute: (command, { db, config, print, printError }) =>
+      executeTokenCommand(command, { sql: db.sql, print, printError, appUrl: config.appUrl }),
+  });
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

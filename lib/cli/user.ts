@@ -8,7 +8,7 @@ import { hashPassword, passwordProblem, type ScryptCost } from "../auth/password
 import { generatePassword } from "../bootstrap.ts";
 import type { Sql } from "../db/mod.ts";
 import { parseArguments, UsageError, usageFailure } from "./args.ts";
-import { openCliDatabase } from "./database.ts";
+import { runCli } from "./database.ts";
 import { recordAuditEvent } from "../queries/audit.ts";
 import { deleteUserSessions } from "../queries/sessions.ts";
 import {
@@ -255,34 +255,19 @@ function plural(count: number, noun: string): string {
 // The command line: configuration, database, exit code.
 
 async function main(args: string[]): Promise<number> {
-  const print = (line: string) => console.log(line);
-  const printError = (line: string) => console.error(line);
-  let command: UserCommand;
-  try {
-    command = parseUserCommand(args);
-  } catch (error) {
-    if (error instanceof UsageError) return usageFailure(error, USAGE, printError);
-    throw error;
-  }
-  if (command.kind === "help") {
-    print(USAGE);
-    return 0;
-  }
-
-  const opened = await openCliDatabase({ syncJobs: false, printError });
-  if (!opened) return 1;
-  const { config, db } = opened;
-  try {
-    return await executeUserCommand(command, {
-      sql: db.sql,
-      readPassword: readPasswordFromStdin,
-      print,
-      printError,
-      configuredAdminEmail: config.admin?.email ?? null,
-    });
-  } finally {
-    await db.close();
-  }
+  return await runCli(args, {
+    usage: USAGE,
+    parse: parseUserCommand,
+    syncJobs: false,
+    execute: (command, { db, config, print, printError }) =>
+      executeUserCommand(command, {
+        sql: db.sql,
+        readPassword: readPasswordFromStdin,
+        print,
+        printError,
+        configuredAdminEmail: config.admin?.email ?? null,
+      }),
+  });
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));
