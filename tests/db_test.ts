@@ -60,3 +60,19 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "column names are camel-cased but the keys inside JSON values are kept as stored",
+  ...dbTest,
+  fn: async () => {
+    const db = await createTestDatabase();
+    try {
+      const [row] = await db.sql<{ someColumn: { rows_deleted: number; nested: { snake_key: boolean } } }[]>`
+        SELECT '{"rows_deleted": 5, "nested": {"snake_key": true}}'::jsonb AS some_column
+      `;
+      assert.deepEqual(row.someColumn, { rows_deleted: 5, nested: { snake_key: true } });
+    } finally {
+      await db.close();
+    }
+  },
+});

@@ -28,7 +28,9 @@ export interface ConnectOptions {
 function clientOptions(max: number): postgres.Options<{}> {
   return {
     max,
-    transform: postgres.camel,
+    // Column names only. `postgres.camel` would also rename the keys inside JSON
+    // values, so a job's result { rows_deleted: 5 } would read back as rowsDeleted.
+    transform: { column: { from: postgres.toCamel, to: postgres.fromCamel } },
     onnotice: () => {},
     connection: { application_name: "jobwatch" },
     // A dead database must not hang requests forever.
