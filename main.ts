@@ -102,6 +102,8 @@ async function start(): Promise<SchedulerDeps> {
   const shutdown = async () => {
     log.info("shutting down");
     stopping = true;
+    // Open event streams never end by themselves; closing the bus ends them, so shutdown can finish.
+    bus.close();
     await server.shutdown();
     // Handlers get their signal aborted and 10 s to finish; the rest are failed as interrupted.
     await runner.shutdown(10_000);

@@ -4,11 +4,14 @@ import type { SessionUser } from "../lib/queries/sessions.ts";
 export interface LayoutProps {
   user: SessionUser;
   /** The current section, to highlight it in the navigation. */
-  section: "jobs";
+  section: "jobs" | "audit";
   children: ComponentChildren;
 }
 
-const NAV = [{ id: "jobs", label: "Jobs", href: "/admin/jobs" }] as const;
+const NAV = [
+  { id: "jobs", label: "Jobs", href: "/admin/jobs" },
+  { id: "audit", label: "Audit log", href: "/admin/audit" },
+] as const;
 
 /** The signed-in frame: top bar with navigation and the user menu. */
 export function Layout({ user, section, children }: LayoutProps) {
@@ -50,7 +53,7 @@ export function Layout({ user, section, children }: LayoutProps) {
           </div>
         </div>
       </header>
-      <main class="mx-auto max-w-6xl px-4 py-8">{children}</main>
+      <main class="mx-auto max-w-6xl px-3 py-6 sm:px-4 sm:py-8">{children}</main>
     </body>
   );
 }

@@ -19,6 +19,25 @@ export type Listener = (event: ExecutionEvent) => void;
 
 export class EventBus {
   #listeners = new Set<Listener>();
+  #closing = new AbortController();
+
+  /**
+   * Aborted by `close()`. Long-lived subscribers (the SSE streams) end on
+   * it; an open stream would otherwise keep `server.shutdown()` waiting.
+   */
+  get closed(): AbortSignal {
+    return this.#closing.signal;
+  }
+
+  /** Ends the event streams (at shutdown); events still reach other listeners. */
+  close(): void {
+    this.#closing.abort();
+  }
+
+  /** How many listeners are subscribed (tests check that streams clean up). */
+  get listenerCount(): number {
+    return this.#listeners.size;
+  }
 
   /** Subscribes; returns the function that unsubscribes. */
   on(listener: Listener): () => void {

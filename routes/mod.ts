@@ -4,7 +4,12 @@
  */
 import type { Handler } from "hono";
 import type { AppEnv } from "../lib/http/context.ts";
+import * as adminAudit from "./admin/audit.tsx";
+import * as adminExecution from "./admin/execution.tsx";
+import * as adminJob from "./admin/job.tsx";
 import * as adminJobs from "./admin/jobs.tsx";
+import * as eventsApi from "./api/admin/events.ts";
+import * as executionsApi from "./api/admin/executions.ts";
 import * as adminJobsApi from "./api/admin/jobs.ts";
 import * as runsApi from "./api/runs.ts";
 import * as index from "./index.ts";
@@ -25,9 +30,23 @@ export const routes: Route[] = [
   { method: "POST", path: "/login", access: "public", handler: login.POST },
   { method: "POST", path: "/logout", access: "public", handler: logout.POST },
   { method: "GET", path: "/admin/jobs", access: "user", handler: adminJobs.GET },
+  { method: "GET", path: "/admin/jobs/:jobId", access: "user", handler: adminJob.GET },
+  { method: "POST", path: "/admin/jobs/:jobId/tokens", access: "user", handler: adminJob.createToken },
+  {
+    method: "POST",
+    path: "/admin/jobs/:jobId/tokens/:tokenId/revoke",
+    access: "user",
+    handler: adminJob.revokeToken,
+  },
+  { method: "GET", path: "/admin/executions/:id", access: "user", handler: adminExecution.GET },
+  { method: "GET", path: "/admin/audit", access: "user", handler: adminAudit.GET },
+  { method: "GET", path: "/api/admin/jobs", access: "user", handler: adminJobsApi.list },
   { method: "POST", path: "/api/admin/jobs/:jobId/trigger", access: "user", handler: adminJobsApi.trigger },
   { method: "POST", path: "/api/admin/jobs/:jobId/enabled", access: "user", handler: adminJobsApi.enabled },
   { method: "POST", path: "/api/admin/executions/:id/retry", access: "user", handler: adminJobsApi.retry },
+  { method: "GET", path: "/api/admin/executions", access: "user", handler: executionsApi.byIds },
+  { method: "GET", path: "/api/admin/executions/:id", access: "user", handler: executionsApi.show },
+  { method: "GET", path: "/api/admin/events", access: "user", handler: eventsApi.GET },
   // The runs API for external jobs: "public" to the session guard, because each request carries its
   // job's bearer token (Authorization: Bearer jw_…), checked in lib/jobs/external.ts.
   { method: "POST", path: "/api/runs/:jobId/start", access: "public", handler: runsApi.start },

@@ -20,7 +20,12 @@ Deno.test({
     const db = await createEmptyDatabase();
     try {
       const first = await migrate(db.sql);
-      assert.deepEqual(first, ["0001_init.sql", "0002_scheduler.sql", "0003_examples.sql"]);
+      assert.deepEqual(first, [
+        "0001_init.sql",
+        "0002_scheduler.sql",
+        "0003_examples.sql",
+        "0004_history.sql",
+      ]);
       assert.deepEqual(await migrate(db.sql), []);
       const tables = await db.sql<{ tableName: string }[]>`
         SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1
@@ -103,11 +108,16 @@ Deno.test({
     const other = connectPostgres(db.url!, { max: 1 });
     try {
       const [a, b] = await Promise.all([migrate(db.sql), migrate(other.sql)]);
-      assert.deepEqual([...a, ...b], ["0001_init.sql", "0002_scheduler.sql", "0003_examples.sql"]);
+      assert.deepEqual([...a, ...b], [
+        "0001_init.sql",
+        "0002_scheduler.sql",
+        "0003_examples.sql",
+        "0004_history.sql",
+      ]);
       const [{ count }] = await db.sql<
         { count: number }[]
       >`SELECT count(*)::int AS count FROM schema_migrations`;
-      assert.equal(count, 3);
+      assert.equal(count, 4);
     } finally {
       await other.close();
       await db.close();

@@ -10,15 +10,16 @@ import { parseArguments, UsageError, usageFailure } from "./args.ts";
 import { runCli } from "./database.ts";
 import { isUuid } from "../ids.ts";
 import {
-  createJobToken,
+  curlExample,
   getJobToken,
+  issueJobToken,
   type JobToken,
   listJobTokens,
   MAX_LABEL_CHARS,
-  revokeJobToken,
+  type TokenActor,
   UnknownJobError,
+  withdrawJobToken,
 } from "../jobs/tokens.ts";
-import { recordAuditEvent } from "../queries/audit.ts";
 import { getJobDefinition } from "../queries/jobs.ts";
 
 export const USAGE = `Usage: deno task token <command> [options]
@@ -34,6 +35,8 @@ Commands:
 
 The database is DATABASE_URL, or else the embedded one in PGLITE_DIR
 (default ./data/pglite), which the server must not hold at the same time.`;
+
+const CLI_ACTOR: TokenActor = { id: null, email: "cli" };
 
 export type TokenCommand =
   | { kind: "create"; jobId: string; label: string }
@@ -117,25 +120,9 @@ export async function executeTokenCommand(command: TokenCommand, io: TokenComman
 
     case "create": {
       const { jobId, label } = command;
-      let created: Awaited<ReturnType<typeof createJobToken>>;
+      let created: Awaited<ReturnType<typeof issueJobToken>>;
       try {
-        created = await sql.begin(async (tx) => {
-          const at = now();
-          const created = await createJobToken(tx, jobId, {
-            label,
-            createdBy: "cli",
-            now: at,
-          });
-          await recordAuditEvent(tx, {
-            action: "token.created",
-            occurredAt: at,
-            actorEmail: "cli",
-            targetType: "job_token",
-            targetId: created.record.id,
-            metadata: { jobId, label },
-          });
-          return created;
-        });
+        created = await issueJobToken(sql, jobId, { label, actor: CLI_ACTOR, now: now() });
       } catch (error) {
         if (error instanceof UnknownJobError) return fail(error.message);
         throw error;
@@ -171,21 +158,7 @@ export async function executeTokenCommand(command: TokenCommand, io: TokenComman
 
     case "revoke": {
       const { tokenId } = command;
-      const at = now();
-      const revoked = await sql.begin(async (tx) => {
-        const revoked = await revokeJobToken(tx, tokenId, at);
-        if (revoked) {
-          await recordAuditEvent(tx, {
-            action: "token.revoked",
-            occurredAt: at,
-            actorEmail: "cli",
-            targetType: "job_token",
-            targetId: tokenId,
-            metadata: { jobId: revoked.jobId, label: revoked.label },
-          });
-        }
-        return revoked;
-      });
+      const revoked = await withdrawJobToken(sql, tokenId, { actor: CLI_ACTOR, now: now() });
       if (revoked) {
         print(`Revoked token ${tokenId} of ${revoked.jobId}${revoked.label ? ` (${revoked.label})` : ""}.`);
         return 0;
@@ -208,15 +181,6 @@ function unknownJob(jobId: string): string {
 }
 
 /** A ready-to-paste one-shot report; the single quotes survive any token (base64url has none). */
-export function curlExample(appUrl: string, jobId: string, token: string): string[] {
-  return [
-    `  curl -fsS -X POST ${appUrl}/api/runs/${jobId} \\`,
-    `    -H 'Authorization: Bearer ${token}' \\`,
-    `    -H 'Content-Type: application/json' \\`,
-    `    -d '{"status": "completed", "durationMs": 1234}'`,
-  ];
-}
-
 function stamp(date: Date | null): string {
   return date ? date.toISOString().slice(0, 16).replace("T", " ") : "-";
 }

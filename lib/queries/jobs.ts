@@ -17,21 +17,24 @@ export interface JobDefinition {
   createdAt: Date;
 }
 
-const COLUMNS = (sql: Queryable) =>
+/** The columns of a `JobDefinition`, for queries that select definitions with more. */
+export const jobDefinitionColumns = (sql: Queryable) =>
   sql`id, display_name, description, schedule, timezone, timeout_seconds, enabled, external,
       concurrency, critical, max_age_hours::float8 AS max_age_hours, retired_at, created_at`;
 
 /** Every job definition, current ones first, then by display name. */
 export async function listJobDefinitions(sql: Queryable): Promise<JobDefinition[]> {
   return await sql<JobDefinition[]>`
-    SELECT ${COLUMNS(sql)}
+    SELECT ${jobDefinitionColumns(sql)}
     FROM job_definitions
     ORDER BY retired_at IS NOT NULL, display_name, id
   `;
 }
 
 export async function getJobDefinition(sql: Queryable, id: string): Promise<JobDefinition | null> {
-  const [row] = await sql<JobDefinition[]>`SELECT ${COLUMNS(sql)} FROM job_definitions WHERE id = ${id}`;
+  const [row] = await sql<JobDefinition[]>`SELECT ${
+    jobDefinitionColumns(sql)
+  } FROM job_definitions WHERE id = ${id}`;
   return row ?? null;
 }
 
@@ -156,7 +159,7 @@ export async function setJobEnabled(
       -- Re-enabled jobs resume from now: the disabled stretch is not "missed".
       scheduled_through = CASE WHEN ${enabled} AND NOT enabled THEN ${now} ELSE scheduled_through END
     WHERE id = ${id}
-    RETURNING ${COLUMNS(sql)}
+    RETURNING ${jobDefinitionColumns(sql)}
   `;
   return row ?? null;
 }

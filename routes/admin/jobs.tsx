@@ -1,35 +1,121 @@
 import type { Context } from "hono";
+import { History } from "../../components/History.tsx";
+import { isFailing, JobCard } from "../../components/JobCard.tsx";
 import { Layout } from "../../components/Layout.tsx";
 import type { AppEnv } from "../../lib/http/context.ts";
 import { renderPage } from "../../lib/http/page.ts";
-import { type JobDefinition, listJobDefinitions } from "../../lib/queries/jobs.ts";
-import type { SessionUser } from "../../lib/queries/sessions.ts";
+import {
+  type HistoryIssue,
+  type HistoryPage,
+  type HistoryQuery,
+  parseHistoryQuery,
+} from "../../lib/history.ts";
 import { parseSchedule } from "../../lib/jobs/schedule.ts";
+import { type JobSummary, listJobSummaries } from "../../lib/queries/dashboard.ts";
+import { listExecutions } from "../../lib/queries/history.ts";
+import type { SessionUser } from "../../lib/queries/sessions.ts";
 
-/** The schedule in plain English; a stored schedule this version cannot read is shown raw. */
-function describeSchedule(job: JobDefinition): string | null {
+/** The plain-English schedule and the next run; a stored schedule this version cannot read gives nulls. */
+export function readSchedule(
+  definition: { schedule: string; timezone: string },
+  now: Date,
+): { text: string | null; next: Date | null } {
   try {
-    return parseSchedule(job.schedule, job.timezone).describe();
+    const schedule = parseSchedule(definition.schedule, definition.timezone);
+    return { text: schedule.describe(), next: schedule.next(now) };
   } catch {
-    return null;
+    return { text: null, next: null };
   }
 }
 
+/** GET /admin/jobs: every job's card and the history, from one round of queries. */
 export async function GET(c: Context<AppEnv>) {
-  const definitions = await listJobDefinitions(c.var.deps.sql);
-  return renderPage(c, <JobsPage user={c.var.user!} definitions={definitions} />, { title: "Jobs" });
+  const { deps } = c.var;
+  const parsed = parseHistoryQuery(c.req.query());
+  const now = deps.now();
+  const [summaries, page] = await Promise.all([
+    listJobSummaries(deps.sql, now),
+    listExecutions(deps.sql, parsed.query),
+  ]);
+  const issues = parsed.ok ? [] : parsed.issues;
+  return renderPage(
+    c,
+    <JobsPage
+      user={c.var.user!}
+      summaries={summaries}
+      page={page}
+      query={parsed.query}
+      issues={issues}
+      now={now}
+      runnable={new Set(deps.jobs.registry.keys())}
+    />,
+    { title: "Jobs", status: issues.length > 0 ? 400 : 200 },
+  );
 }
 
-export function JobsPage({ user, definitions }: { user: SessionUser; definitions: JobDefinition[] }) {
+export interface JobsPageProps {
+  user: SessionUser;
+  summaries: JobSummary[];
+  page: HistoryPage;
+  query: HistoryQuery;
+  issues: HistoryIssue[];
+  now: Date;
+  /** Jobs whose code this instance has. */
+  runnable: Set<string>;
+}
+
+function CardGrid(
+  { summaries, user, now, runnable }: Pick<JobsPageProps, "summaries" | "user" | "now" | "runnable">,
+) {
+  return (
+    <div class="grid grid-cols-1 gap-4 md:grid-cols-2 xl:grid-cols-3">
+      {summaries.map((summary) => {
+        const schedule = readSchedule(summary.definition, now);
+        return (
+          <JobCard
+            key={summary.definition.id}
+            summary={summary}
+            scheduleText={schedule.text}
+            nextRunAt={schedule.next}
+            now={now}
+            isAdmin={user.role === "admin"}
+            runnableHere={runnable.has(summary.definition.id)}
+          />
+        );
+      })}
+    </div>
+  );
+}
+
+export function JobsPage({ user, summaries, page, query, issues, now, runnable }: JobsPageProps) {
+  const active = summaries.filter((s) => s.definition.enabled && !s.definition.retiredAt);
+  // Failing jobs first: they are what an engineer opens this page to find.
+  active.sort((a, b) => Number(isFailing(b)) - Number(isFailing(a)));
+  const disabled = summaries.filter((s) => !s.definition.enabled && !s.definition.retiredAt);
+  const retired = summaries.filter((s) => s.definition.retiredAt);
+  const failing = active.filter(isFailing).length;
+  const jobs = summaries.map((s) => ({ id: s.definition.id, displayName: s.definition.displayName }));
   return (
     <Layout user={user} section="jobs">
-      <div class="mb-6">
-        <h1 class="text-2xl font-bold">Scheduled jobs</h1>
-        <p class="mt-1 text-sm text-gray-500 dark:text-gray-400">
-          Every run, its result and how long it took.
-        </p>
+      <div class="mb-6 flex flex-wrap items-end justify-between gap-2">
+        <div>
+          <h1 class="text-2xl font-bold">Scheduled jobs</h1>
+          <p class="mt-1 text-sm text-gray-500 dark:text-gray-400">
+            Every run, its result and how long it took.
+          </p>
+        </div>
+        {summaries.length > 0 && (
+          <p class="text-sm" data-testid="jobs-overview">
+            {active.length} active
+            {failing > 0 && (
+              <span class="ml-1 font-semibold text-red-700 dark:text-red-300">· {failing} failing</span>
+            )}
+            {disabled.length > 0 && <span class="ml-1 text-gray-500">· {disabled.length} disabled</span>}
+            {retired.length > 0 && <span class="ml-1 text-gray-500">· {retired.length} retired</span>}
+          </p>
+        )}
       </div>
-      {definitions.length === 0
+      {summaries.length === 0
         ? (
           <section class="rounded-xl border border-dashed border-gray-300 bg-white px-6 py-12 text-center dark:border-gray-700 dark:bg-gray-900">
             <h2 class="text-lg font-semibold">No jobs defined yet</h2>
@@ -40,26 +126,45 @@ export function JobsPage({ user, definitions }: { user: SessionUser; definitions
           </section>
         )
         : (
-          <ul class="grid grid-cols-1 gap-4 md:grid-cols-2 lg:grid-cols-3">
-            {definitions.map((job) => (
-              <li
-                key={job.id}
-                class="rounded-xl border border-gray-200 bg-white p-4 dark:border-gray-800 dark:bg-gray-900"
-              >
-                <p class="font-medium">{job.displayName}</p>
-                {job.description && (
-                  <p class="mt-1 text-sm text-gray-500 dark:text-gray-400">{job.description}</p>
-                )}
-                <p class="mt-2 text-sm">{describeSchedule(job) ?? job.schedule}</p>
-                <p class="mt-1 font-mono text-xs text-gray-400">{job.schedule} · {job.timezone}</p>
-                {job.retiredAt
-                  ? <p class="mt-2 text-xs font-medium text-gray-500">Retired: no longer defined in code</p>
-                  : !job.enabled && <p class="mt-2 text-xs font-medium text-gray-500">Disabled</p>}
-                {job.external && <p class="mt-2 text-xs text-gray-500">Runs elsewhere and reports in</p>}
-              </li>
-            ))}
-          </ul>
+          <>
+            <section aria-label="Active jobs">
+              {active.length > 0
+                ? <CardGrid summaries={active} user={user} now={now} runnable={runnable} />
+                : <p class="text-sm text-gray-500">Every job is disabled or retired.</p>}
+            </section>
+            {disabled.length > 0 && (
+              <section aria-labelledby="disabled-heading" class="mt-8">
+                <h2
+                  id="disabled-heading"
+                  class="mb-3 text-sm font-semibold uppercase tracking-wide text-gray-500"
+                >
+                  Disabled
+                </h2>
+                <CardGrid summaries={disabled} user={user} now={now} runnable={runnable} />
+              </section>
+            )}
+            {retired.length > 0 && (
+              <section aria-labelledby="retired-heading" class="mt-8">
+                <h2
+                  id="retired-heading"
+                  class="mb-3 text-sm font-semibold uppercase tracking-wide text-gray-500"
+                >
+                  Retired: no longer defined in code
+                </h2>
+                <CardGrid summaries={retired} user={user} now={now} runnable={runnable} />
+              </section>
+            )}
+          </>
         )}
+      <History
+        page={page}
+        query={query}
+        issues={issues}
+        jobs={jobs}
+        basePath="/admin/jobs"
+        isAdmin={user.role === "admin"}
+        now={now}
+      />
     </Layout>
   );
 }
