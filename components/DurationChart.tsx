@@ -74,17 +74,8 @@ export function DurationChart({ runs }: { runs: RecentRun[] }) {
         aria-label={summary(runs, p50, p95, longest)}
         data-chart="durations"
       >
-        <line
-          x1={PLOT_LEFT}
-          x2={PLOT_RIGHT}
-          y1={PLOT_TOP}
-          y2={PLOT_TOP}
-          class="stroke-gray-200 dark:stroke-gray-800"
-          stroke-width="1"
-        />
-        <text x={PLOT_LEFT} y={PLOT_TOP - 6} class={LABEL} stroke-width="3" paint-order="stroke">
-          {formatDuration(axisMax)}
-        </text>
+        <Rule y={PLOT_TOP} class="stroke-gray-200 dark:stroke-gray-800" />
+        <Label x={PLOT_LEFT} y={PLOT_TOP - 6}>{formatDuration(axisMax)}</Label>
         {runs.map((run, i) => {
           const x = firstX + i * slot + (slot - barWidth) / 2;
           const height = barHeight(run, yOf);
@@ -119,37 +110,19 @@ export function DurationChart({ runs }: { runs: RecentRun[] }) {
             </a>
           );
         })}
-        <line
-          x1={PLOT_LEFT}
-          x2={PLOT_RIGHT}
-          y1={PLOT_BOTTOM}
-          y2={PLOT_BOTTOM}
-          class="stroke-gray-300 dark:stroke-gray-700"
-          stroke-width="1"
-        />
+        <Rule y={PLOT_BOTTOM} class="stroke-gray-300 dark:stroke-gray-700" />
         {guides.map(({ name, value, y, left, below }) => {
           return (
             <g key={name} data-guide={name}>
-              <line
-                x1={PLOT_LEFT}
-                x2={PLOT_RIGHT}
-                y1={y}
-                y2={y}
-                class="stroke-gray-600 dark:stroke-gray-300"
-                stroke-width="1"
-                stroke-dasharray="5 4"
-              />
-              <text
+              <Rule y={y} class="stroke-gray-600 dark:stroke-gray-300" dashed />
+              <Label
                 x={left ? PLOT_LEFT : PLOT_RIGHT}
                 y={below ? y + 4 : y - 4}
-                text-anchor={left ? "start" : "end"}
-                dominant-baseline={below ? "hanging" : undefined}
-                class={LABEL}
-                stroke-width="3"
-                paint-order="stroke"
+                anchor={left ? "start" : "end"}
+                hanging={below}
               >
                 {`${name} ${formatDuration(value)}`}
-              </text>
+              </Label>
             </g>
           );
         })}
@@ -172,6 +145,47 @@ export function DurationChart({ runs }: { runs: RecentRun[] }) {
         </span>
       </figcaption>
     </figure>
+  );
+}
+
+/** A horizontal line across the plot at `y`: its top, its base, or a dashed guide. */
+function Rule({ y, class: className, dashed = false }: { y: number; class: string; dashed?: boolean }) {
+  return (
+    <line
+      x1={PLOT_LEFT}
+      x2={PLOT_RIGHT}
+      y1={y}
+      y2={y}
+      class={className}
+      stroke-width="1"
+      stroke-dasharray={dashed ? "5 4" : undefined}
+    />
+  );
+}
+
+/** A label in the plot, haloed so it stays readable over bars and lines. */
+function Label(
+  { x, y, anchor, hanging = false, children }: {
+    x: number;
+    y: number;
+    anchor?: "start" | "end";
+    /** Hangs below `y` instead of standing on it. */
+    hanging?: boolean;
+    children: string;
+  },
+) {
+  return (
+    <text
+      x={x}
+      y={y}
+      text-anchor={anchor}
+      dominant-baseline={hanging ? "hanging" : undefined}
+      class={LABEL}
+      stroke-width="3"
+      paint-order="stroke"
+    >
+      {children}
+    </text>
   );
 }
 

@@ -5,6 +5,7 @@
  * filters. Works fully without JavaScript: filtering and paging are links
  * and form submissions, and every row links to its permalink.
  */
+import type { ComponentChildren } from "preact";
 import ExecutionHistory from "../islands/ExecutionHistory.tsx";
 import { formatCount } from "../lib/format.ts";
 import {
@@ -61,6 +62,38 @@ function localValue(date: Date | undefined): string | undefined {
   return date ? date.toISOString().slice(0, 19) : undefined;
 }
 
+/** The id of a filter's message, which its control's aria-describedby names. */
+const errorId = (name: string) => `filter-${name}-error`;
+
+/** For a filter whose value was refused: `aria-invalid`, and `aria-describedby` naming its message. */
+function refusal(name: string, issues: HistoryIssue[]) {
+  const invalid = issues.some((issue) => issue.field === name);
+  return {
+    invalid: invalid ? ("true" as const) : undefined,
+    describedBy: invalid ? errorId(name) : undefined,
+  };
+}
+
+/** A filter's label around its control, with the message for a refused value below it. */
+function FilterLabel(
+  { name, label, issues, grow = false, children }: {
+    name: string;
+    label: string;
+    issues: HistoryIssue[];
+    /** Takes the row's free width (beside the Filter button). */
+    grow?: boolean;
+    children: ComponentChildren;
+  },
+) {
+  return (
+    <label class={`block ${grow ? "flex-1 " : ""}text-xs font-medium text-gray-600 dark:text-gray-300`}>
+      {label}
+      {children}
+      <FieldError id={errorId(name)} issues={issues} field={name} />
+    </label>
+  );
+}
+
 function Select(
   { name, label, value, options, issues }: {
     name: string;
@@ -70,23 +103,21 @@ function Select(
     issues: HistoryIssue[];
   },
 ) {
-  const invalid = issues.some((issue) => issue.field === name);
+  const refused = refusal(name, issues);
   return (
-    <label class="block text-xs font-medium text-gray-600 dark:text-gray-300">
-      {label}
+    <FilterLabel name={name} label={label} issues={issues}>
       <select
         name={name}
         class={FIELD}
-        aria-invalid={invalid ? "true" : undefined}
-        aria-describedby={invalid ? `filter-${name}-error` : undefined}
+        aria-invalid={refused.invalid}
+        aria-describedby={refused.describedBy}
       >
         <option value="">All</option>
         {options.map(([optionValue, text]) => (
           <option value={optionValue} selected={optionValue === value}>{text}</option>
         ))}
       </select>
-      <FieldError id={`filter-${name}-error`} issues={issues} field={name} />
-    </label>
+    </FilterLabel>
   );
 }
 
@@ -98,21 +129,19 @@ function DateField(
     issues: HistoryIssue[];
   },
 ) {
-  const invalid = issues.some((issue) => issue.field === name);
+  const refused = refusal(name, issues);
   return (
-    <label class="block text-xs font-medium text-gray-600 dark:text-gray-300">
-      {label}
+    <FilterLabel name={name} label={label} issues={issues}>
       <input
         type="datetime-local"
         step={1}
         name={name}
         value={localValue(value)}
         class={FIELD}
-        aria-invalid={invalid ? "true" : undefined}
-        aria-describedby={invalid ? `filter-${name}-error` : undefined}
+        aria-invalid={refused.invalid}
+        aria-describedby={refused.describedBy}
       />
-      <FieldError id={`filter-${name}-error`} issues={issues} field={name} />
-    </label>
+    </FilterLabel>
   );
 }
 
@@ -185,15 +214,13 @@ export function History({ page, query, issues, jobs, fixedJobId, basePath, isAdm
         <DateField name="from" label="From (UTC)" value={query.from} issues={issues} />
         <DateField name="to" label="To (UTC)" value={query.to} issues={issues} />
         <div class="flex items-end gap-2">
-          <label class="block flex-1 text-xs font-medium text-gray-600 dark:text-gray-300">
-            Per page
+          <FilterLabel name="limit" label="Per page" issues={issues} grow>
             <select name="limit" class={FIELD}>
               {[25, 50, 100].filter((n) => n <= MAX_LIMIT).map((n) => (
                 <option value={String(n)} selected={n === query.limit}>{n}</option>
               ))}
             </select>
-            <FieldError id="filter-limit-error" issues={issues} field="limit" />
-          </label>
+          </FilterLabel>
           <button
             type="submit"
             class="rounded-lg bg-gray-900 px-3 py-1.5 text-sm font-medium text-white hover:bg-gray-700 dark:bg-gray-100 dark:text-gray-900 dark:hover:bg-white"

@@ -1,51 +1,9 @@
 import assert from "node:assert/strict";
-import type { Sql } from "../lib/db/mod.ts";
 import type { ExecutionStatus } from "../lib/events.ts";
 import { listDailyOutcomes, listJobSummaries, listRecentRuns } from "../lib/queries/dashboard.ts";
 import { listJobDefinitions } from "../lib/queries/jobs.ts";
-import { createTestDatabase } from "./helpers/db.ts";
-
-/** As tests/helpers/app.ts's dbTest, without importing the whole app. */
-const dbTest = { sanitizeResources: false, sanitizeOps: false } as const;
-
-async function withDatabase(fn: (sql: Sql) => Promise<void>) {
-  const db = await createTestDatabase();
-  try {
-    await fn(db.sql);
-  } finally {
-    await db.close();
-  }
-}
-
-async function makeJob(sql: Sql, id: string, options: { displayName?: string; retiredAt?: string } = {}) {
-  await sql`
-    INSERT INTO job_definitions (id, display_name, schedule, retired_at)
-    VALUES (${id}, ${options.displayName ?? id}, 'rate(1 hour)', ${options.retiredAt ?? null}::timestamptz)
-  `;
-}
-
-interface ExecutionFixture {
-  jobId: string;
-  startedAt: string;
-  status?: ExecutionStatus;
-  durationMs?: number;
-  errorMessage?: string;
-  result?: unknown;
-}
-
-async function makeExecution(sql: Sql, fixture: ExecutionFixture): Promise<string> {
-  const [{ id }] = await sql<{ id: string }[]>`
-    INSERT INTO job_executions (job_id, period_key, execution_id, status, started_at, completed_at,
-                                error_message, result)
-    VALUES (${fixture.jobId}, ${crypto.randomUUID()}, ${crypto.randomUUID()},
-            ${fixture.status ?? "completed"}::job_status, ${fixture.startedAt}::timestamptz,
-            ${fixture.startedAt}::timestamptz + ${fixture.durationMs ?? null}::int * interval '1 millisecond',
-            ${fixture.errorMessage ?? null},
-            ${fixture.result === undefined ? null : sql.json(fixture.result as never)})
-    RETURNING id
-  `;
-  return id;
-}
+import { dbTest, withDatabase } from "./helpers/db.ts";
+import { makeExecution, makeJob } from "./helpers/fixtures.ts";
 
 const NOW = new Date("2027-03-10T12:00:00Z");
 

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { defineJob } from "../lib/jobs/define.ts";
 import { createTestApp, dbTest, makeUser, ORIGIN, type TestApp } from "./helpers/app.ts";
+import { type ExecutionFixture, makeExecution } from "./helpers/fixtures.ts";
 
 const HOSTILE = `<img src=x onerror=alert(1)>`;
 
@@ -47,30 +48,18 @@ async function withApp(fn: (f: Fixture) => Promise<void>) {
   }
 }
 
-/** Inserts a finished execution `minutesAgo` before the clock. */
-async function makeExecution(
+type RecentExecution = Omit<ExecutionFixture, "startedAt" | "status"> & {
+  minutesAgo: number;
+  status?: "completed" | "failed" | "skipped";
+};
+
+/** A finished execution `minutesAgo` before the app's clock, one second long unless told. */
+function makeRecentExecution(
   t: TestApp,
-  options: {
-    jobId: string;
-    minutesAgo: number;
-    status?: "completed" | "failed" | "skipped";
-    durationMs?: number;
-    result?: unknown;
-    error?: string;
-  },
+  { minutesAgo, durationMs = 1000, ...fixture }: RecentExecution,
 ): Promise<string> {
-  const started = new Date(t.clock.now.getTime() - options.minutesAgo * 60_000);
-  const completed = new Date(started.getTime() + (options.durationMs ?? 1000));
-  const [row] = await t.db.sql<{ id: string }[]>`
-    INSERT INTO job_executions (job_id, period_key, execution_id, status, trigger, started_at, completed_at,
-                                result, error_message)
-    VALUES (${options.jobId}, ${`p-${crypto.randomUUID()}`}, ${crypto.randomUUID()},
-            ${options.status ?? "completed"}, 'scheduled', ${started}, ${completed},
-            ${options.result === undefined ? null : t.db.sql.json(options.result as never)},
-            ${options.error ?? null})
-    RETURNING id
-  `;
-  return row.id;
+  const startedAt = new Date(t.clock.now.getTime() - minutesAgo * 60_000);
+  return makeExecution(t.db.sql, { ...fixture, startedAt, durationMs });
 }
 
 function get(t: TestApp, path: string, cookie: string, accept = "text/html") {
@@ -90,14 +79,14 @@ Deno.test({
   fn: () =>
     withApp(async ({ t, admin }) => {
       for (const [minutesAgo, durationMs] of [[30, 1000], [90, 2000], [150, 3000], [60 * 30, 9000]]) {
-        await makeExecution(t, { jobId: "digest", minutesAgo, durationMs, result: { sent: 42 } });
+        await makeRecentExecution(t, { jobId: "digest", minutesAgo, durationMs, result: { sent: 42 } });
       }
-      await makeExecution(t, { jobId: "flaky", minutesAgo: 120, durationMs: 500 });
-      await makeExecution(t, {
+      await makeRecentExecution(t, { jobId: "flaky", minutesAgo: 120, durationMs: 500 });
+      await makeRecentExecution(t, {
         jobId: "flaky",
         minutesAgo: 10,
         status: "failed",
-        error: "upstream timed out",
+        errorMessage: "upstream timed out",
       });
       const response = await get(t, "/admin/jobs", admin);
       assert.equal(response.status, 200);
@@ -154,11 +143,11 @@ Deno.test({
   fn: () =>
     withApp(async ({ t, admin }) => {
       await t.db.sql`UPDATE job_definitions SET description = ${HOSTILE} WHERE id = 'flaky'`;
-      const id = await makeExecution(t, {
+      const id = await makeRecentExecution(t, {
         jobId: "flaky",
         minutesAgo: 5,
         status: "failed",
-        error: HOSTILE,
+        errorMessage: HOSTILE,
         result: { [HOSTILE]: 1 },
       });
       for (const path of ["/admin/jobs", "/admin/jobs/flaky", `/admin/executions/${id}`]) {
@@ -175,7 +164,7 @@ Deno.test({
   ...dbTest,
   fn: () =>
     withApp(async ({ t, admin }) => {
-      await makeExecution(t, { jobId: "digest", minutesAgo: 5 });
+      await makeRecentExecution(t, { jobId: "digest", minutesAgo: 5 });
       const page = await get(t, "/admin/jobs?status=exploded&limit=500&from=yesterday", admin);
       assert.equal(page.status, 400);
       const html = await page.text();
@@ -205,8 +194,8 @@ Deno.test({
   ...dbTest,
   fn: () =>
     withApp(async ({ t, viewer }) => {
-      for (let i = 1; i <= 5; i++) await makeExecution(t, { jobId: "digest", minutesAgo: i });
-      await makeExecution(t, { jobId: "flaky", minutesAgo: 6, status: "failed", error: "boom" });
+      for (let i = 1; i <= 5; i++) await makeRecentExecution(t, { jobId: "digest", minutesAgo: i });
+      await makeRecentExecution(t, { jobId: "flaky", minutesAgo: 6, status: "failed", errorMessage: "boom" });
       const first = await (await get(t, "/api/admin/jobs?limit=2&jobId=digest", viewer, "application/json"))
         .json();
       assert.equal(first.executions.length, 2);
@@ -233,8 +222,8 @@ Deno.test({
   ...dbTest,
   fn: () =>
     withApp(async ({ t, admin }) => {
-      await makeExecution(t, { jobId: "digest", minutesAgo: 60, result: { sent: 42, failed: 3 } });
-      await makeExecution(t, { jobId: "flaky", minutesAgo: 30 });
+      await makeRecentExecution(t, { jobId: "digest", minutesAgo: 60, result: { sent: 42, failed: 3 } });
+      await makeRecentExecution(t, { jobId: "flaky", minutesAgo: 30 });
       const response = await get(t, "/admin/jobs/digest", admin);
       assert.equal(response.status, 200);
       const html = await response.text();
@@ -319,11 +308,11 @@ Deno.test({
   ...dbTest,
   fn: () =>
     withApp(async ({ t, viewer }) => {
-      const id = await makeExecution(t, {
+      const id = await makeRecentExecution(t, {
         jobId: "flaky",
         minutesAgo: 3,
         status: "failed",
-        error: "upstream timed out",
+        errorMessage: "upstream timed out",
         result: { partial: 7 },
       });
       const html = await (await get(t, `/admin/executions/${id}`, viewer)).text();

@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import type { Sql } from "../lib/db/mod.ts";
 import type { ExecutionStatus } from "../lib/events.ts";
 import { decodeCursor, type HistoryPage, type HistoryQuery } from "../lib/history.ts";
-import type { Trigger } from "../lib/jobs/define.ts";
 import { listAuditEvents, recordAuditEvent } from "../lib/queries/audit.ts";
 import {
   EXACT_TOTAL_CAP,
@@ -11,57 +10,13 @@ import {
   listExecutions,
   listExecutionsByIds,
 } from "../lib/queries/history.ts";
-import { createTestDatabase } from "./helpers/db.ts";
-
-/** As tests/helpers/app.ts's dbTest, without importing the whole app. */
-const dbTest = { sanitizeResources: false, sanitizeOps: false } as const;
-
-async function withDatabase(fn: (sql: Sql) => Promise<void>) {
-  const db = await createTestDatabase();
-  try {
-    await fn(db.sql);
-  } finally {
-    await db.close();
-  }
-}
-
-async function makeJob(sql: Sql, id: string, displayName = id) {
-  await sql`
-    INSERT INTO job_definitions (id, display_name, schedule) VALUES (${id}, ${displayName}, 'rate(1 hour)')
-  `;
-}
+import { dbTest, withDatabase } from "./helpers/db.ts";
+import { makeExecution, makeJob } from "./helpers/fixtures.ts";
 
 async function makeUser(sql: Sql, name: string): Promise<string> {
   const [{ id }] = await sql<{ id: string }[]>`
     INSERT INTO users (email, name, role, password_hash)
     VALUES (${`${name.toLowerCase()}@example.com`}, ${name}, 'admin', 'x')
-    RETURNING id
-  `;
-  return id;
-}
-
-interface ExecutionFixture {
-  jobId: string;
-  /** With microseconds when it matters, e.g. '2027-03-01T10:00:00.000001Z'. */
-  startedAt: string;
-  status?: ExecutionStatus;
-  trigger?: Trigger;
-  durationMs?: number;
-  triggeredBy?: string;
-  retryOf?: string;
-  errorMessage?: string;
-}
-
-async function makeExecution(sql: Sql, fixture: ExecutionFixture): Promise<string> {
-  const [{ id }] = await sql<{ id: string }[]>`
-    INSERT INTO job_executions (job_id, period_key, execution_id, status, trigger, triggered_by, retry_of,
-                                started_at, completed_at, error_message)
-    VALUES (${fixture.jobId}, ${crypto.randomUUID()}, ${crypto.randomUUID()},
-            ${fixture.status ?? "completed"}::job_status, ${fixture.trigger ?? "scheduled"},
-            ${fixture.triggeredBy ?? null}::uuid, ${fixture.retryOf ?? null}::uuid,
-            ${fixture.startedAt}::timestamptz,
-            ${fixture.startedAt}::timestamptz + ${fixture.durationMs ?? null}::int * interval '1 millisecond',
-            ${fixture.errorMessage ?? null})
     RETURNING id
   `;
   return id;
@@ -94,8 +49,8 @@ const cursor = (text: string | null) => decodeCursor(text!) ?? assert.fail(`not 
 
 /** Some rows share one started_at, others differ from it by a microsecond. */
 async function makeTiedExecutions(sql: Sql) {
-  await makeJob(sql, "digest", "Digest");
-  await makeJob(sql, "backup", "Backup");
+  await makeJob(sql, "digest", { displayName: "Digest" });
+  await makeJob(sql, "backup", { displayName: "Backup" });
   for (let i = 0; i < 9; i++) {
     await makeExecution(sql, { jobId: i % 2 ? "digest" : "backup", startedAt: "2027-03-01T10:00:00Z" });
   }
@@ -192,7 +147,7 @@ Deno.test({
   ...dbTest,
   fn: () =>
     withDatabase(async (sql) => {
-      await makeJob(sql, "digest", "Weekly digest");
+      await makeJob(sql, "digest", { displayName: "Weekly digest" });
       const ada = await makeUser(sql, "Ada");
       const id = await makeExecution(sql, {
         jobId: "digest",
@@ -399,7 +354,7 @@ Deno.test({
   ...dbTest,
   fn: () =>
     withDatabase(async (sql) => {
-      await makeJob(sql, "digest", "Digest");
+      await makeJob(sql, "digest", { displayName: "Digest" });
       const ada = await makeUser(sql, "Ada");
       const failed = await makeExecution(sql, {
         jobId: "digest",

@@ -8,6 +8,7 @@
  * the times the expression names.
  */
 import { parseSchedule, type Schedule } from "./schedule.ts";
+import { zoneTime } from "./zone_time.ts";
 
 export interface NextRun {
   at: Date;
@@ -169,51 +170,18 @@ function formatDay(wall: number): string {
   return `${WEEKDAYS[date.getUTCDay()]} ${date.toISOString().slice(0, 10)}`;
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function partsOf(instant: number, zone: string): Record<string, string> {
-  let formatter = formatters.get(zone);
-  if (!formatter) {
-    formatter = new Intl.DateTimeFormat("en-US", {
-      timeZone: zone,
-      hourCycle: "h23",
-      weekday: "short",
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
-      hour: "2-digit",
-      minute: "2-digit",
-      second: "2-digit",
-      timeZoneName: "short",
-    });
-    formatters.set(zone, formatter);
-  }
-  return Object.fromEntries(
-    formatter.formatToParts(new Date(instant)).map(({ type, value }) => [type, value]),
-  );
-}
-
 /** The zone's UTC offset at an instant, in milliseconds (wall-clock time minus UTC). */
 function offsetMs(instant: number, zone: string): number {
-  const part = partsOf(instant, zone);
-  const wall = Date.UTC(
-    Number(part.year),
-    Number(part.month) - 1,
-    Number(part.day),
-    Number(part.hour),
-    Number(part.minute),
-    Number(part.second),
-  );
-  return wall - Math.floor(instant / 1000) * 1000;
+  return zoneTime(instant, zone).offsetMs;
 }
 
 /** "EST", "GMT+1", "GMT+5:30": Intl's short name in English. */
 function abbreviation(instant: number, zone: string): string {
-  return partsOf(instant, zone).timeZoneName;
+  return zoneTime(instant, zone).zoneName;
 }
 
 /** "Mon 2027-03-08 09:00 EST" in the zone. */
 function formatLocal(at: Date, zone: string): string {
-  const part = partsOf(at.getTime(), zone);
-  return `${part.weekday} ${part.year}-${part.month}-${part.day} ${part.hour}:${part.minute} ${part.timeZoneName}`;
+  const local = zoneTime(at.getTime(), zone);
+  return `${local.weekday} ${local.date} ${local.time} ${local.zoneName}`;
 }

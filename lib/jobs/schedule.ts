@@ -22,6 +22,7 @@
  */
 import { Cron } from "croner";
 import { describeCron, describeRate } from "./schedule_describe.ts";
+import { zoneTime } from "./zone_time.ts";
 
 export interface Schedule {
   expression: string;
@@ -443,33 +444,13 @@ function checkDate(date: Date): Date {
   return date;
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
 /** Wall-clock time of an instant in a zone: `2027-03-08T09:00`, minutes since midnight, UTC offset. */
 function localTime(instant: Date, timezone: string) {
-  let formatter = formatters.get(timezone);
-  if (!formatter) {
-    formatter = new Intl.DateTimeFormat("en-US", {
-      timeZone: timezone,
-      hourCycle: "h23",
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
-      hour: "2-digit",
-      minute: "2-digit",
-      second: "2-digit",
-    });
-    formatters.set(timezone, formatter);
-  }
-  const part = Object.fromEntries(
-    formatter.formatToParts(instant).map(({ type, value }) => [type, Number(value)]),
-  );
-  const wallMs = Date.UTC(part.year, part.month - 1, part.day, part.hour, part.minute, part.second);
-  const date = `${String(part.year).padStart(4, "0")}-${pad(part.month)}-${pad(part.day)}`;
+  const local = zoneTime(instant.getTime(), timezone);
   return {
-    text: `${date}T${pad(part.hour)}:${pad(part.minute)}`,
-    minuteOfDay: part.hour * 60 + part.minute,
-    offsetMinutes: Math.round((wallMs - Math.floor(instant.getTime() / 1000) * 1000) / MINUTE_MS),
+    text: `${local.date}T${local.time}`,
+    minuteOfDay: local.hour * 60 + local.minute,
+    offsetMinutes: Math.round(local.offsetMs / MINUTE_MS),
   };
 }
 

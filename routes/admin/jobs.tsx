@@ -87,6 +87,21 @@ function CardGrid(
   );
 }
 
+/** Disabled or retired jobs, apart from the active ones under a heading; nothing when there are none. */
+function InactiveSection(
+  { id, title, ...grid }: { id: string; title: string } & Parameters<typeof CardGrid>[0],
+) {
+  if (grid.summaries.length === 0) return null;
+  return (
+    <section aria-labelledby={`${id}-heading`} class="mt-8">
+      <h2 id={`${id}-heading`} class="mb-3 text-sm font-semibold uppercase tracking-wide text-gray-500">
+        {title}
+      </h2>
+      <CardGrid {...grid} />
+    </section>
+  );
+}
+
 export function JobsPage({ user, summaries, page, query, issues, now, runnable }: JobsPageProps) {
   const active = summaries.filter((s) => s.definition.enabled && !s.definition.retiredAt);
   // Failing jobs first: they are what an engineer opens this page to find.
@@ -132,28 +147,22 @@ export function JobsPage({ user, summaries, page, query, issues, now, runnable }
                 ? <CardGrid summaries={active} user={user} now={now} runnable={runnable} />
                 : <p class="text-sm text-gray-500">Every job is disabled or retired.</p>}
             </section>
-            {disabled.length > 0 && (
-              <section aria-labelledby="disabled-heading" class="mt-8">
-                <h2
-                  id="disabled-heading"
-                  class="mb-3 text-sm font-semibold uppercase tracking-wide text-gray-500"
-                >
-                  Disabled
-                </h2>
-                <CardGrid summaries={disabled} user={user} now={now} runnable={runnable} />
-              </section>
-            )}
-            {retired.length > 0 && (
-              <section aria-labelledby="retired-heading" class="mt-8">
-                <h2
-                  id="retired-heading"
-                  class="mb-3 text-sm font-semibold uppercase tracking-wide text-gray-500"
-                >
-                  Retired: no longer defined in code
-                </h2>
-                <CardGrid summaries={retired} user={user} now={now} runnable={runnable} />
-              </section>
-            )}
+            <InactiveSection
+              id="disabled"
+              title="Disabled"
+              summaries={disabled}
+              user={user}
+              now={now}
+              runnable={runnable}
+            />
+            <InactiveSection
+              id="retired"
+              title="Retired: no longer defined in code"
+              summaries={retired}
+              user={user}
+              now={now}
+              runnable={runnable}
+            />
           </>
         )}
       <History

@@ -13,9 +13,12 @@ import {
   e2eTest,
   launchBrowser,
   openWatchedPage,
+  pollFor,
   type RunningServer,
   startServer,
+  waitUntil,
 } from "../helpers/browser.ts";
+import { rowOf, runningExecutionId } from "../helpers/history_page.ts";
 
 const HOSTILE_ERROR = `<img src=x onerror=alert(1)>`;
 
@@ -39,30 +42,6 @@ const jobs = [
     },
   }),
 ];
-
-async function waitUntil(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-/** Polls `probe` until it returns a value. */
-async function pollFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (true) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-function rowOf(page: Page, executionId: string): Locator {
-  const details = page.locator(`a[href="/admin/executions/${executionId}"]`, { hasText: "Details" });
-  return page.locator("li").filter({ has: details });
-}
 
 function card(page: Page, jobId: string): Locator {
   return page.locator(`article[data-job-id="${jobId}"]`);
@@ -90,12 +69,7 @@ e2eTest("the dashboard in a real browser: cards, Run now, failures, Retry, filte
     browser = await launchBrowser();
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     contexts.push(context);
-    const { page, errors } = await openWatchedPage(context);
-    const dialogs: string[] = [];
-    page.on("dialog", (dialog) => {
-      dialogs.push(dialog.message());
-      dialog.dismiss();
-    });
+    const { page, errors, dialogs } = await openWatchedPage(context);
 
     await t.step("an admin signs in and sees a card for every example job", async () => {
       await signIn(page, origin, admin);
@@ -113,10 +87,7 @@ e2eTest("the dashboard in a real browser: cards, Run now, failures, Retry, filte
       await page.evaluate(() => Object.assign(globalThis, { jobwatchNoReload: true }));
       await card(page, "gated-report").getByRole("button", { name: /Run now/ }).click();
       await waitUntil(() => gates.length === 1, "the run to start");
-      const [{ id }] = await testApp.db.sql<{ id: string }[]>`
-        SELECT id FROM job_executions WHERE job_id = 'gated-report' AND status = 'running'
-      `;
-      runId = id;
+      runId = await runningExecutionId(testApp.db.sql, "gated-report");
       const row = rowOf(page, runId);
       await row.getByText("Running", { exact: true }).waitFor();
       assert.match((await row.textContent()) ?? "", /Manual by Ada/);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { Context } from "hono";
-import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { h, type VNode } from "preact";
 import ExecutionHistory from "../../islands/ExecutionHistory.tsx";
 import JobToggle from "../../islands/JobToggle.tsx";
@@ -19,7 +19,9 @@ import {
   openWatchedPage,
   type RunningServer,
   startServer,
+  waitUntil,
 } from "../helpers/browser.ts";
+import { rowOf, runningExecutionId } from "../helpers/history_page.ts";
 
 const HOSTILE_ERROR = `<img src=x onerror=alert(1)>`;
 const DISABLED_REASON = "Viewers have read-only access; ask an admin to run it.";
@@ -104,19 +106,6 @@ async function runNow(testApp: TestApp, cookie: string, jobId: string): Promise<
   return (await response.json()).executionId;
 }
 
-function rowOf(page: Page, executionId: string): Locator {
-  const details = page.locator(`a[href="/admin/executions/${executionId}"]`, { hasText: "Details" });
-  return page.locator("li").filter({ has: details });
-}
-
-async function waitUntil(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 const NAME =
   "the execution history updates live, expands by keyboard, retries, and shows hostile text as text";
 
@@ -137,18 +126,13 @@ e2eTest(NAME, async (t) => {
     const openHistory = async (context: BrowserContext) => {
       await context.addCookies([{ name: cookieName, value: cookieValue, url: origin }]);
       const watched = await openWatchedPage(context);
-      const dialogs: string[] = [];
-      watched.page.on("dialog", (dialog) => {
-        dialogs.push(dialog.message());
-        dialog.dismiss();
-      });
       await watched.page.goto(`${origin}/test/history`);
       await watched.page.locator('jw-island[data-island="ExecutionHistory"][data-hydrated="true"]').waitFor(
         {
           state: "attached",
         },
       );
-      return { ...watched, dialogs };
+      return watched;
     };
 
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -204,10 +188,7 @@ e2eTest(NAME, async (t) => {
       await button.click();
       await page.getByRole("button", { name: "Started: Weekly Digest" }).waitFor();
       await waitUntil(() => gates.length === 1, "the run to start");
-      const [{ id }] = await testApp.db.sql<{ id: string }[]>`
-        SELECT id FROM job_executions WHERE job_id = 'digest' AND status = 'running'
-      `;
-      const row = rowOf(page, id);
+      const row = rowOf(page, await runningExecutionId(testApp.db.sql, "digest"));
       await row.getByText("Running", { exact: true }).waitFor();
       releaseRuns();
       await row.getByText("Completed", { exact: true }).waitFor();

@@ -19,6 +19,8 @@ import type { Route } from "../../routes/mod.ts";
 import { routes as defaultRoutes } from "../../routes/mod.ts";
 import { createTestDatabase, type TestDatabase } from "./db.ts";
 
+export { dbTest } from "./db.ts";
+
 /** Cheap scrypt for test users; production always uses OWASP's cost. */
 export const TEST_COST = { N: 2 ** 10, r: 8, p: 1 };
 export const ORIGIN = "http://localhost";
@@ -111,6 +113,3 @@ export async function createTestApp(
     },
   };
 }
-
-/** Options for Deno.test on tests that hold database connections. */
-export const dbTest = { sanitizeResources: false, sanitizeOps: false } as const;

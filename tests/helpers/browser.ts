@@ -94,10 +94,12 @@ export interface WatchedPage {
   errors: string[];
   /** Every URL the page requested, in order; clear it to watch one navigation. */
   requests: string[];
+  /** The message of every dialog (alert, confirm, prompt) the page opened, each dismissed. */
+  dialogs: string[];
 }
 
 /**
- * Opens a page that records errors and requests. A document's own 4xx
+ * Opens a page that records errors, requests and dialogs. A document's own 4xx
  * status (a 401 for a wrong password) is the server's answer, checked by
  * the test, so Chromium's "Failed to load resource" line for it is not
  * counted; the same line for a stylesheet, script or image is.
@@ -106,6 +108,7 @@ export async function openWatchedPage(context: BrowserContext): Promise<WatchedP
   const page = await context.newPage();
   const errors: string[] = [];
   const requests: string[] = [];
+  const dialogs: string[] = [];
   const documents = new Set<string>();
   page.on("request", (request) => {
     requests.push(request.url());
@@ -118,5 +121,30 @@ export async function openWatchedPage(context: BrowserContext): Promise<WatchedP
     errors.push(`console: ${text}`);
   });
   page.on("pageerror", (error) => errors.push(`page error: ${error.message}`));
-  return { page, errors, requests };
+  // Playwright dismisses dialogs nobody listens for; this listener does the same, and keeps the message.
+  page.on("dialog", (dialog) => {
+    dialogs.push(dialog.message());
+    dialog.dismiss();
+  });
+  return { page, errors, requests, dialogs };
+}
+
+/** Polls `probe` every 20 ms until it returns a value, and fails after `timeoutMs`. */
+export async function pollFor<T>(
+  probe: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs = 5000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (true) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Polls `condition` every 20 ms until it holds, and fails after `timeoutMs`. */
+export async function waitUntil(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  await pollFor(() => Promise.resolve(condition() || undefined), what, timeoutMs);
 }

@@ -5,7 +5,7 @@
  */
 import { PGlite } from "@electric-sql/pglite";
 import postgres from "postgres";
-import { connectPostgres, type Database, wrapEmbedded } from "../../lib/db/mod.ts";
+import { connectPostgres, type Database, type Sql, wrapEmbedded } from "../../lib/db/mod.ts";
 import { migrate } from "../../lib/db/migrate.ts";
 import { serveEmbedded } from "../../lib/db/pglite.ts";
 
@@ -15,6 +15,9 @@ export interface TestDatabase extends Database {
 }
 
 export const TEST_DATABASE_URL = Deno.env.get("TEST_DATABASE_URL") || null;
+
+/** Options for Deno.test on tests that hold database connections. */
+export const dbTest = { sanitizeResources: false, sanitizeOps: false } as const;
 
 let template: Promise<PGlite> | null = null;
 
@@ -56,6 +59,16 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const clone = await (await template).clone() as PGlite;
   const server = await serveEmbedded(clone, null);
   return { ...wrapEmbedded(server, "memory://"), url: null };
+}
+
+/** Runs `fn` on a fresh migrated database of its own, closed (and on PostgreSQL dropped) afterwards. */
+export async function withDatabase(fn: (sql: Sql) => Promise<void>): Promise<void> {
+  const db = await createTestDatabase();
+  try {
+    await fn(db.sql);
+  } finally {
+    await db.close();
+  }
 }
 
 /** An empty, unmigrated database (for migration tests). */

@@ -1,0 +1,54 @@
+/**
+ * Factories for rows the tests need: `makeJob(sql, "digest")`,
+ * `makeExecution(sql, { jobId: "digest", startedAt, status: "failed" })`.
+ * They write straight to the tables and import nothing of the app, so the
+ * query tests stay quick to load.
+ */
+import type { Sql } from "../../lib/db/mod.ts";
+import type { ExecutionStatus } from "../../lib/events.ts";
+import type { Trigger } from "../../lib/jobs/define.ts";
+
+/** A job definition on `rate(1 hour)`, named after its id unless told. */
+export async function makeJob(
+  sql: Sql,
+  id: string,
+  options: { displayName?: string; retiredAt?: string } = {},
+): Promise<void> {
+  await sql`
+    INSERT INTO job_definitions (id, display_name, schedule, retired_at)
+    VALUES (${id}, ${options.displayName ?? id}, 'rate(1 hour)', ${options.retiredAt ?? null}::timestamptz)
+  `;
+}
+
+export interface ExecutionFixture {
+  jobId: string;
+  /** With microseconds when it matters, e.g. '2027-03-01T10:00:00.000001Z'. */
+  startedAt: string | Date;
+  /** Completed unless told. */
+  status?: ExecutionStatus;
+  /** Scheduled unless told. */
+  trigger?: Trigger;
+  /** Sets completed_at this long after startedAt; without it the execution has no end. */
+  durationMs?: number;
+  triggeredBy?: string;
+  retryOf?: string;
+  errorMessage?: string;
+  result?: unknown;
+}
+
+/** Inserts an execution with a period of its own and returns its id. */
+export async function makeExecution(sql: Sql, fixture: ExecutionFixture): Promise<string> {
+  const [{ id }] = await sql<{ id: string }[]>`
+    INSERT INTO job_executions (job_id, period_key, execution_id, status, trigger, triggered_by, retry_of,
+                                started_at, completed_at, error_message, result)
+    VALUES (${fixture.jobId}, ${crypto.randomUUID()}, ${crypto.randomUUID()},
+            ${fixture.status ?? "completed"}::job_status, ${fixture.trigger ?? "scheduled"},
+            ${fixture.triggeredBy ?? null}::uuid, ${fixture.retryOf ?? null}::uuid,
+            ${fixture.startedAt}::timestamptz,
+            ${fixture.startedAt}::timestamptz + ${fixture.durationMs ?? null}::int * interval '1 millisecond',
+            ${fixture.errorMessage ?? null},
+            ${fixture.result === undefined ? null : sql.json(fixture.result as never)})
+    RETURNING id
+  `;
+  return id;
+}
