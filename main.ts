@@ -77,6 +77,7 @@ async function start(): Promise<SchedulerDeps> {
   const jobs = { registry, runner, bus, instanceId };
   if (db.kind === "postgres") await relayNotifications(db.sql, bus, instanceId);
   const scheduler: SchedulerDeps = { sql: db.sql, registry, runner, bus, log, now, instanceId };
+  if (db.kind === "pglite") refreshStatistics = refreshEmbeddedStatistics(db.sql);
 
   let app: ReturnType<typeof createApp>;
   const server = Deno.serve({
@@ -121,6 +122,24 @@ async function start(): Promise<SchedulerDeps> {
 
 let ticking = false;
 let stopping = false;
+let refreshStatistics: () => Promise<void> = () => Promise.resolve();
+
+const STATISTICS_INTERVAL_MS = 6 * 3600_000;
+
+/**
+ * PGlite runs no autovacuum, so nothing would ever ANALYZE its tables: the
+ * planner's row estimates, which the history's "about 1.2 M" total comes
+ * from, would stay at zero. The embedded database is analyzed at start-up
+ * and every six hours after; PostgreSQL's autovacuum does this by itself.
+ */
+function refreshEmbeddedStatistics(sql: SchedulerDeps["sql"]): () => Promise<void> {
+  let analyzedAt = -Infinity;
+  return async () => {
+    if (Date.now() - analyzedAt < STATISTICS_INTERVAL_MS) return;
+    analyzedAt = Date.now();
+    await sql`ANALYZE job_executions, audit_events`;
+  };
+}
 
 /** One scheduler tick; a tick still running when the next is due is not doubled. */
 async function runTick(scheduler: SchedulerDeps): Promise<void> {
@@ -135,6 +154,11 @@ async function runTick(scheduler: SchedulerDeps): Promise<void> {
         reaped: report.reaped.length,
       });
     }
+    await refreshStatistics().catch((error) =>
+      scheduler.log.warn("refreshing the embedded database's statistics failed", {
+        error: error instanceof Error ? error.message : String(error),
+      })
+    );
   } catch (error) {
     scheduler.log.error("tick failed", { error: error instanceof Error ? error.message : String(error) });
   } finally {
