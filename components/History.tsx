@@ -162,7 +162,8 @@ export function History({ page, query, issues, jobs, fixedJobId, basePath, isAdm
     to: query.to,
     limit: query.limit,
   };
-  const firstPage = !query.after && !query.before;
+  // The newest page, however it was reached (a "Newer" link can lead back to it), is live.
+  const firstPage = page.prevCursor === null;
   const cursorIssue = issues.find((issue) => issue.field === "after" || issue.field === "before");
   const filtered = !!(query.jobId && !fixedJobId) || !!query.status || !!query.trigger || !!query.from ||
     !!query.to;

@@ -32,6 +32,16 @@ const UNAVAILABLE_CODES = new Set([
   "57P03", // cannot_connect_now
 ]);
 
+/**
+ * SQLSTATE class 22, "data exception": a value PostgreSQL refused (a NUL in
+ * text, a date out of range, bad input syntax). The edges validate input;
+ * this is the backstop that keeps a value they missed from becoming a 500.
+ */
+function isRefusedValue(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === "string" && /^22[0-9A-Z]{3}$/.test(code);
+}
+
 function isDatabaseUnavailable(error: unknown): boolean {
   const code = (error as { code?: unknown })?.code;
   return typeof code === "string" && UNAVAILABLE_CODES.has(code);
@@ -88,6 +98,11 @@ export function createApp(deps: AppDeps, routes: Route[] = defaultRoutes): Hono<
     await next();
   });
   app.use(securityHeaders(deps.config.secureCookies));
+  app.use(async (c, next) => {
+    // No text Jobwatch stores or looks up may contain NUL (PostgreSQL refuses it), so no URL may either.
+    if (/%00/.test(c.req.url)) throw new HttpError(400, "URLs cannot contain NUL characters (%00).");
+    await next();
+  });
   app.use(compress());
   app.use(bodyLimit({
     maxSize: MAX_BODY_BYTES,
@@ -114,6 +129,14 @@ export function createApp(deps: AppDeps, routes: Route[] = defaultRoutes): Hono<
 
   app.onError((error, c) => {
     if (error instanceof HttpError) return errorResponse(c, error.status, error.message, error.details);
+    if (isRefusedValue(error)) {
+      deps.log.warn("the database refused a value", {
+        requestId: c.var.requestId,
+        path: c.req.path,
+        code: (error as unknown as { code: string }).code,
+      });
+      return errorResponse(c, 400, "The request contains a value Jobwatch cannot store or look up.");
+    }
     if (isDatabaseUnavailable(error)) {
       deps.log.warn("database unavailable", {
         path: c.req.path,

@@ -3,23 +3,9 @@
  * the summary of a day's outcomes. Pure: no I/O, no clock, no markup; the components in components/ draw.
  */
 
-/** One run, as the charts read it (oldest first, at most 200). */
-export interface RecentRun {
-  id: string;
-  status: "running" | "completed" | "failed" | "skipped";
-  startedAt: string /*ISO*/;
-  durationMs: number | null;
-  result: unknown;
-}
+import type { DailyOutcome, RecentRun } from "./queries/dashboard.ts";
 
-/** A UTC day's run counts (oldest first, one per day, 30 entries). */
-export interface DailyOutcome {
-  day: string /*YYYY-MM-DD UTC*/;
-  completed: number;
-  failed: number;
-  skipped: number;
-  running: number;
-}
+export type { DailyOutcome, RecentRun };
 
 /**
  * The p-th percentile (p from 0 to 100) with linear interpolation between the closest ranks, as

@@ -72,9 +72,18 @@ const ID_PATTERNS = {
   serial: /^[1-9][0-9]{0,17}$/,
 } as const;
 
+/** Instants PostgreSQL's timestamptz stores and JavaScript writes as a four-digit year: 0001 to 9999. */
+// Date.UTC reads years 0-99 as 1900-1999, so year 1 is set explicitly.
+const EARLIEST_MS = new Date("0001-01-01T00:00:00Z").getTime();
+const LATEST_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+function isStorableInstant(ms: number): boolean {
+  return Number.isFinite(ms) && ms >= EARLIEST_MS && ms <= LATEST_MS;
+}
+
 const CursorShape = z.object({
   s: z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/)
-    .refine((text) => !Number.isNaN(Date.parse(text))),
+    .refine((text) => isStorableInstant(Date.parse(text))),
   i: z.string(),
 }).strict();
 
@@ -113,14 +122,16 @@ export const cursorParam = (idKind: keyof typeof ID_PATTERNS = "uuid") =>
 
 /** ISO 8601 with a zone offset or Z; without one (as a datetime-local field sends it) it is read as UTC. */
 const instant = z.iso.datetime({ offset: true, local: true, error: "must be an ISO date and time" })
-  .transform((text) => new Date(/[zZ]|[+-]\d{2}:?\d{2}$/.test(text) ? text : `${text}Z`));
+  .transform((text) => new Date(/[zZ]|[+-]\d{2}:?\d{2}$/.test(text) ? text : `${text}Z`))
+  .refine((date) => isStorableInstant(date.getTime()), "must be between the years 0001 and 9999");
 
 /**
  * The history's query string: the seed's filters (jobId, status, from, to,
  * limit) plus trigger, and `after`/`before` cursors instead of page numbers.
  */
 export const HistoryQuerySchema = z.object({
-  jobId: z.string().max(200, "is too long").optional(),
+  jobId: z.string().max(200, "is too long").refine((id) => !id.includes("\0"), "cannot contain NUL")
+    .optional(),
   status: z.enum(EXECUTION_STATUSES, { error: `must be one of ${EXECUTION_STATUSES.join(", ")}` }).optional(),
   trigger: z.enum(TRIGGERS, { error: `must be one of ${TRIGGERS.join(", ")}` }).optional(),
   from: instant.optional(),

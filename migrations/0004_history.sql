@@ -20,6 +20,11 @@ CREATE INDEX job_executions_job_started_idx ON job_executions (job_id, started_a
 -- The history by status (status=), e.g. every failure.
 CREATE INDEX job_executions_status_started_idx ON job_executions (status, started_at DESC, id DESC);
 
+-- One job's history by status (a job page filtered to its failures): without
+-- it, the status index would walk every job's failures to find this job's.
+CREATE INDEX job_executions_job_status_started_idx
+  ON job_executions (job_id, status, started_at DESC, id DESC);
+
 -- The history by trigger (trigger=manual or external). Scheduled runs are
 -- most rows, so filtering the started_at scan finds a page of them quickly;
 -- the rare manual and external runs would take a scan of everything, so

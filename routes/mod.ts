@@ -7,6 +7,7 @@ import type { AppEnv } from "../lib/http/context.ts";
 import * as adminAudit from "./admin/audit.tsx";
 import * as adminExecution from "./admin/execution.tsx";
 import * as adminJob from "./admin/job.tsx";
+import * as adminJobTokens from "./admin/job_tokens.ts";
 import * as adminJobs from "./admin/jobs.tsx";
 import * as eventsApi from "./api/admin/events.ts";
 import * as executionsApi from "./api/admin/executions.ts";
@@ -31,12 +32,12 @@ export const routes: Route[] = [
   { method: "POST", path: "/logout", access: "public", handler: logout.POST },
   { method: "GET", path: "/admin/jobs", access: "user", handler: adminJobs.GET },
   { method: "GET", path: "/admin/jobs/:jobId", access: "user", handler: adminJob.GET },
-  { method: "POST", path: "/admin/jobs/:jobId/tokens", access: "user", handler: adminJob.createToken },
+  { method: "POST", path: "/admin/jobs/:jobId/tokens", access: "user", handler: adminJobTokens.createToken },
   {
     method: "POST",
     path: "/admin/jobs/:jobId/tokens/:tokenId/revoke",
     access: "user",
-    handler: adminJob.revokeToken,
+    handler: adminJobTokens.revokeToken,
   },
   { method: "GET", path: "/admin/executions/:id", access: "user", handler: adminExecution.GET },
   { method: "GET", path: "/admin/audit", access: "user", handler: adminAudit.GET },

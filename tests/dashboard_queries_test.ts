@@ -80,6 +80,10 @@ Deno.test({
         errorMessage: "gone",
       });
       assert.deepEqual(gamma.day, { runs: 0, completed: 0, failures: 0, avgMs: null, p95Ms: null });
+
+      // One job's summary (a job's page) is the same as in the list.
+      assert.deepEqual(await listJobSummaries(sql, NOW, { jobId: "alpha" }), [alpha]);
+      assert.deepEqual(await listJobSummaries(sql, NOW, { jobId: "nope" }), []);
     }),
 });
 

@@ -4,6 +4,7 @@
  * log and the execution permalink.
  */
 import assert from "node:assert/strict";
+import { encodeCursor } from "../lib/history.ts";
 import { defineJob } from "../lib/jobs/define.ts";
 import { createTestApp, dbTest, makeUser, ORIGIN, type TestApp } from "./helpers/app.ts";
 import { type ExecutionFixture, makeExecution } from "./helpers/fixtures.ts";
@@ -321,5 +322,72 @@ Deno.test({
       assert.match(html, /&quot;partial&quot;: 7|"partial": 7/);
       assert.equal((await get(t, "/admin/executions/not-a-uuid", viewer)).status, 404);
       assert.equal((await get(t, `/admin/executions/${crypto.randomUUID()}`, viewer)).status, 404);
+    }),
+});
+
+Deno.test({
+  name: "NUL bytes and dates PostgreSQL cannot store get a 400 that says so, never a 500",
+  ...dbTest,
+  fn: () =>
+    withApp(async ({ t, admin }) => {
+      const year0 = encodeCursor({ startedAt: "0000-01-01T00:00:00Z", id: crypto.randomUUID() });
+      const gets = [
+        "/admin/jobs?jobId=a%00b",
+        "/admin/jobs/a%00",
+        "/api/admin/jobs?jobId=%00",
+        "/admin/jobs?from=0000-01-01T00:00:00Z",
+        "/api/admin/jobs?to=9999-12-31T23:59:59-14:00",
+        `/admin/jobs?after=${year0}`,
+        `/admin/jobs/digest?before=${year0}`,
+        `/admin/audit?after=${encodeCursor({ startedAt: "0000-01-01T00:00:00Z", id: "1" })}`,
+      ];
+      for (const path of gets) {
+        const response = await get(t, path, admin);
+        assert.equal(response.status, 400, path);
+        assert.match(
+          await response.text(),
+          /NUL|between the years 0001 and 9999|not a valid page cursor/,
+          path,
+        );
+      }
+      const post = (path: string, body: string, type: string) =>
+        t.app.request(path, {
+          method: "POST",
+          headers: { cookie: admin, origin: ORIGIN, "content-type": type },
+          body,
+        });
+      for (
+        const [path, body, type] of [
+          ["/api/admin/jobs/a%00/trigger", "", "application/json"],
+          ["/api/admin/jobs/a%00/enabled", '{"enabled":false}', "application/json"],
+          ["/admin/jobs/%00/tokens", "label=x", "application/x-www-form-urlencoded"],
+          ["/admin/jobs/backup/tokens", "label=a%00b", "application/x-www-form-urlencoded"],
+        ]
+      ) {
+        const response = await post(path, body, type);
+        assert.equal(response.status, 400, path);
+      }
+      const [{ count }] = await t.db.sql<{ count: number }[]>`SELECT count(*)::int AS count FROM job_tokens`;
+      assert.equal(count, 0, "a refused request wrote a token");
+    }),
+});
+
+Deno.test({
+  name: "the newest page is live however it was reached, and older pages are not",
+  ...dbTest,
+  fn: () =>
+    withApp(async ({ t, admin }) => {
+      for (let i = 1; i <= 5; i++) await makeRecentExecution(t, { jobId: "digest", minutesAgo: i });
+      const liveOf = (html: string) => /&quot;live&quot;:(true|false)/.exec(html)?.[1];
+      const first = await (await get(t, "/admin/jobs?limit=2", admin)).text();
+      assert.equal(liveOf(first), "true");
+      const older = /href="\/admin\/jobs\?limit=2&amp;after=([A-Za-z0-9_-]+)"/.exec(first)?.[1];
+      assert.ok(older, "a link to older runs");
+      const second = await (await get(t, `/admin/jobs?limit=2&after=${older}`, admin)).text();
+      assert.equal(liveOf(second), "false");
+      const newer = /href="\/admin\/jobs\?limit=2&amp;before=([A-Za-z0-9_-]+)"/.exec(second)?.[1];
+      assert.ok(newer, "a link back to newer runs");
+      const back = await (await get(t, `/admin/jobs?limit=2&before=${newer}`, admin)).text();
+      assert.equal(liveOf(back), "true", "back on the newest page, the history is live again");
     }),
 });

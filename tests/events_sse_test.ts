@@ -241,6 +241,29 @@ Deno.test({
 });
 
 Deno.test({
+  name: "a stream ends at the next heartbeat once its session has ended (sign-out here)",
+  ...dbTest,
+  fn: () =>
+    withApp(async (t, viewer) => {
+      const clock = FakeTimers.install({ toFake: ["setInterval", "clearInterval"] });
+      try {
+        const events = readEvents(await openStream(t, viewer));
+        await events.next(); // retry
+        const signedOut = await t.app.request("/logout", {
+          method: "POST",
+          headers: { cookie: viewer, origin: ORIGIN },
+        });
+        assert.equal(signedOut.status, 303);
+        clock.tick(HEARTBEAT_MS);
+        assert.equal(await events.ended(), true, "the stream outlived its session");
+        await waitFor(() => t.deps.jobs.bus.listenerCount === 0, "the stream to unsubscribe");
+      } finally {
+        clock.uninstall();
+      }
+    }),
+});
+
+Deno.test({
   name: "closing the bus (shutdown) ends every open stream, so the server can stop",
   ...dbTest,
   fn: () =>

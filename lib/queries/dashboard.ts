@@ -52,7 +52,12 @@ interface SummaryRecord extends JobDefinition {
  * listJobDefinitions orders them), with its latest run, its latest finished
  * run and its last 24 hours, in one statement.
  */
-export async function listJobSummaries(sql: Queryable, now: Date): Promise<JobSummary[]> {
+export async function listJobSummaries(
+  sql: Queryable,
+  now: Date,
+  options: { jobId?: string } = {},
+): Promise<JobSummary[]> {
+  const only = options.jobId === undefined ? sql`` : sql`WHERE id = ${options.jobId}`;
   const records = await sql<SummaryRecord[]>`
     SELECT d.*,
            last.id AS last_id, last.status AS last_status, last.started_at AS last_started_at,
@@ -61,7 +66,7 @@ export async function listJobSummaries(sql: Queryable, now: Date): Promise<JobSu
            finished.started_at AS finished_started_at, finished.error_message AS finished_error_message,
            day.runs AS day_runs, day.completed AS day_completed, day.failures AS day_failures,
            day.avg_ms AS day_avg_ms, day.p95_ms AS day_p95_ms
-    FROM (SELECT ${jobDefinitionColumns(sql)} FROM job_definitions) d
+    FROM (SELECT ${jobDefinitionColumns(sql)} FROM job_definitions ${only}) d
     LEFT JOIN LATERAL (
       SELECT e.id, e.status, e.started_at, e.duration_ms, e.error_message
       FROM job_executions e
@@ -126,6 +131,7 @@ export async function listJobSummaries(sql: Queryable, now: Date): Promise<JobSu
   }));
 }
 
+/** One run, as a job's charts read it. */
 export interface RecentRun {
   id: string;
   status: ExecutionStatus;
@@ -151,6 +157,7 @@ export async function listRecentRuns(sql: Queryable, jobId: string, limit = 200)
   return records.map((record) => ({ ...record, startedAt: record.startedAt.toISOString() }));
 }
 
+/** A UTC day's run counts, for a job's 30-day strip. */
 export interface DailyOutcome {
   /** A UTC day, YYYY-MM-DD. */
   day: string;

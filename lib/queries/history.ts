@@ -111,12 +111,17 @@ function toRow(record: RowRecord): ExecutionRow {
   };
 }
 
-/** The filters of a history query as conditions on `job_executions e`. */
-function filterConditions(sql: Queryable, query: HistoryQuery): postgres.Fragment[] {
+/**
+ * The filters of a history query as conditions on `job_executions e`.
+ * `forEstimate` leaves out the predicate repeated for the partial index,
+ * which the planner would count twice and so underestimate the rows.
+ */
+function filterConditions(sql: Queryable, query: HistoryQuery, forEstimate = false): postgres.Fragment[] {
   const conditions: postgres.Fragment[] = [];
   if (query.jobId !== undefined) conditions.push(sql`e.job_id = ${query.jobId}`);
   if (query.status) conditions.push(sql`e.status = ${query.status}::job_status`);
   if (query.trigger === "scheduled") conditions.push(sql`e.trigger = 'scheduled'`);
+  else if (query.trigger && forEstimate) conditions.push(sql`e.trigger = ${query.trigger}`);
   else if (query.trigger) {
     // Repeating the partial index's predicate lets a generic plan use job_executions_unscheduled_idx.
     conditions.push(sql`e.trigger = ${query.trigger} AND e.trigger <> 'scheduled'`);
@@ -189,7 +194,7 @@ export async function countExecutions(sql: Queryable, query: HistoryQuery): Prom
   if (count <= EXACT_TOTAL_CAP) return { value: count, estimated: false };
   const estimate = await plannedRows(
     sql,
-    sql`SELECT 1 FROM job_executions e ${where(sql, filterConditions(sql, query))}`,
+    sql`SELECT 1 FROM job_executions e ${where(sql, filterConditions(sql, query, true))}`,
   );
   return { value: Math.max(estimate, EXACT_TOTAL_CAP + 1), estimated: true };
 }

@@ -1,5 +1,4 @@
 import type { Context } from "hono";
-import { z } from "zod";
 import { DailyStrip } from "../../components/DailyStrip.tsx";
 import { DurationChart } from "../../components/DurationChart.tsx";
 import { History } from "../../components/History.tsx";
@@ -23,13 +22,7 @@ import { HttpError } from "../../lib/http/errors.ts";
 import { renderPage } from "../../lib/http/page.ts";
 import { type NextRun, nextRuns } from "../../lib/jobs/next_runs.ts";
 import { parseSchedule } from "../../lib/jobs/schedule.ts";
-import {
-  issueJobToken,
-  type JobToken,
-  listJobTokens,
-  MAX_LABEL_CHARS,
-  withdrawJobToken,
-} from "../../lib/jobs/tokens.ts";
+import { type JobToken, listJobTokens } from "../../lib/jobs/tokens.ts";
 import {
   type DailyOutcome,
   type JobSummary,
@@ -42,19 +35,12 @@ import type { JobDefinition } from "../../lib/queries/jobs.ts";
 import { getJobDefinition } from "../../lib/queries/jobs.ts";
 import type { SessionUser } from "../../lib/queries/sessions.ts";
 
-async function requireJob(c: Context<AppEnv>): Promise<JobDefinition> {
+/** The job named by the `:jobId` parameter, or a 404. */
+export async function requireJob(c: Context<AppEnv>): Promise<JobDefinition> {
   const jobId = c.req.param("jobId")!;
   const definition = await getJobDefinition(c.var.deps.sql, jobId);
   if (!definition) throw new HttpError(404, `There is no job "${jobId.slice(0, 100)}".`);
   return definition;
-}
-
-function requireAdmin(c: Context<AppEnv>): SessionUser {
-  const user = c.var.user!;
-  if (user.role !== "admin") {
-    throw new HttpError(403, "Viewers have read-only access; ask an admin to do this.");
-  }
-  return user;
 }
 
 /** GET /admin/jobs/:jobId: the definition, charts, next runs, tokens and the job's history. */
@@ -62,7 +48,8 @@ export async function GET(c: Context<AppEnv>) {
   return await renderJobPage(c, await requireJob(c), null);
 }
 
-async function renderJobPage(
+/** Renders a job's page; with `newToken`, a token just created, shown this once. */
+export async function renderJobPage(
   c: Context<AppEnv>,
   definition: JobDefinition,
   newToken: { token: string; record: JobToken } | null,
@@ -76,9 +63,9 @@ async function renderJobPage(
     listDailyOutcomes(deps.sql, definition.id, now, 30),
     listExecutions(deps.sql, parsed.query),
     definition.external ? listJobTokens(deps.sql, definition.id) : Promise.resolve([]),
-    listJobSummaries(deps.sql, now),
+    listJobSummaries(deps.sql, now, { jobId: definition.id }),
   ]);
-  const summary = summaries.find((s) => s.definition.id === definition.id)!;
+  const summary = summaries[0];
   let upcoming: NextRun[] = [];
   let scheduleText: string | null = null;
   try {
@@ -109,59 +96,6 @@ async function renderJobPage(
     />,
     { title: definition.displayName, status: issues.length > 0 ? 400 : status === 201 ? 200 : status },
   );
-}
-
-const TokenForm = z.object({
-  label: z.string().trim().max(MAX_LABEL_CHARS, `A label has at most ${MAX_LABEL_CHARS} characters.`),
-});
-
-async function readForm(c: Context<AppEnv>): Promise<Record<string, unknown>> {
-  const type = c.req.header("content-type") ?? "";
-  if (!type.startsWith("application/x-www-form-urlencoded") && !type.startsWith("multipart/form-data")) {
-    throw new HttpError(415, "Send this form as application/x-www-form-urlencoded.");
-  }
-  try {
-    return await c.req.parseBody();
-  } catch {
-    throw new HttpError(400, "The form could not be read.");
-  }
-}
-
-/** POST /admin/jobs/:jobId/tokens (label): creates a run token and shows it once. */
-export async function createToken(c: Context<AppEnv>) {
-  const user = requireAdmin(c);
-  const definition = await requireJob(c);
-  if (!definition.external) {
-    throw new HttpError(
-      400,
-      `${definition.displayName} runs inside Jobwatch; only external jobs use tokens.`,
-    );
-  }
-  const parsed = TokenForm.safeParse({ label: (await readForm(c)).label ?? "" });
-  if (!parsed.success) throw new HttpError(400, parsed.error.issues[0].message);
-  const created = await issueJobToken(c.var.deps.sql, definition.id, {
-    label: parsed.data.label,
-    actor: { id: user.id, email: user.email, ip: c.var.clientIp },
-    now: c.var.deps.now(),
-  });
-  return await renderJobPage(c, definition, created, 201);
-}
-
-/** POST /admin/jobs/:jobId/tokens/:tokenId/revoke: revokes a token at once. */
-export async function revokeToken(c: Context<AppEnv>) {
-  const user = requireAdmin(c);
-  const definition = await requireJob(c);
-  const tokenId = c.req.param("tokenId")!;
-  const tokens = await listJobTokens(c.var.deps.sql, definition.id);
-  const token = tokens.find((t) => t.id === tokenId);
-  if (!token) throw new HttpError(404, `${definition.displayName} has no token "${tokenId.slice(0, 100)}".`);
-  if (!token.revokedAt) {
-    await withdrawJobToken(c.var.deps.sql, tokenId, {
-      actor: { id: user.id, email: user.email, ip: c.var.clientIp },
-      now: c.var.deps.now(),
-    });
-  }
-  return c.redirect(`/admin/jobs/${encodeURIComponent(definition.id)}#tokens`, 303);
 }
 
 export interface JobPageProps {

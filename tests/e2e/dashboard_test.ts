@@ -174,42 +174,48 @@ e2eTest("the dashboard in a real browser: cards, Run now, failures, Retry, filte
 
     assert.deepEqual(errors, [], "the browser reported errors");
 
-    await t.step("a viewer sees no Run now, Retry or toggle, and a forged POST gets 403", async () => {
-      const viewerContext = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
-      contexts.push(viewerContext);
-      const watched = await openWatchedPage(viewerContext);
-      const viewerPage = watched.page;
-      await signIn(viewerPage, origin, viewer);
-      const runButtons = viewerPage.getByRole("button", { name: /Run now/ });
-      assert.ok(await runButtons.count() > 0);
-      for (const button of await runButtons.all()) {
-        assert.equal(await button.isDisabled(), true);
-      }
-      assert.match(
-        (await card(viewerPage, "gated-report").textContent()) ?? "",
-        /Viewers have read-only access/,
-      );
-      assert.equal(await viewerPage.getByRole("button", { name: /^(Disable|Enable)/ }).count(), 0);
-      const toggle = rowOf(viewerPage, failedId).getByRole("button", { name: /Failed run of Broken Export/ });
-      await toggle.click();
-      await viewerPage.locator(`#execution-${failedId}`).getByText(HOSTILE_ERROR, { exact: true }).waitFor();
-      assert.equal(
-        await viewerPage.locator(`#execution-${failedId}`).getByRole("button", { name: "Retry" }).count(),
-        0,
-      );
+    await t.step(
+      "a viewer gets Run now disabled with the reason, no Retry or toggle, and 403 for a forged POST",
+      async () => {
+        const viewerContext = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
+        contexts.push(viewerContext);
+        const watched = await openWatchedPage(viewerContext);
+        const viewerPage = watched.page;
+        await signIn(viewerPage, origin, viewer);
+        const runButtons = viewerPage.getByRole("button", { name: /Run now/ });
+        assert.ok(await runButtons.count() > 0);
+        for (const button of await runButtons.all()) {
+          assert.equal(await button.isDisabled(), true);
+        }
+        assert.match(
+          (await card(viewerPage, "gated-report").textContent()) ?? "",
+          /Viewers have read-only access/,
+        );
+        assert.equal(await viewerPage.getByRole("button", { name: /^(Disable|Enable)/ }).count(), 0);
+        const toggle = rowOf(viewerPage, failedId).getByRole("button", {
+          name: /Failed run of Broken Export/,
+        });
+        await toggle.click();
+        await viewerPage.locator(`#execution-${failedId}`).getByText(HOSTILE_ERROR, { exact: true })
+          .waitFor();
+        assert.equal(
+          await viewerPage.locator(`#execution-${failedId}`).getByRole("button", { name: "Retry" }).count(),
+          0,
+        );
 
-      const forged = await viewerPage.evaluate(async () => {
-        const response = await fetch("/api/admin/jobs/gated-report/trigger", { method: "POST" });
-        return { status: response.status, body: await response.json() };
-      });
-      assert.equal(forged.status, 403);
-      assert.match(forged.body.error, /read-only/);
-      const [{ count }] = await testApp.db.sql<{ count: number }[]>`
+        const forged = await viewerPage.evaluate(async () => {
+          const response = await fetch("/api/admin/jobs/gated-report/trigger", { method: "POST" });
+          return { status: response.status, body: await response.json() };
+        });
+        assert.equal(forged.status, 403);
+        assert.match(forged.body.error, /read-only/);
+        const [{ count }] = await testApp.db.sql<{ count: number }[]>`
         SELECT count(*)::int AS count FROM job_executions WHERE job_id = 'gated-report'
       `;
-      assert.equal(count, 1, "the viewer's forged POST started a run");
-      assert.deepEqual(watched.errors.filter((e) => !e.includes("403")), [], "the browser reported errors");
-    });
+        assert.equal(count, 1, "the viewer's forged POST started a run");
+        assert.deepEqual(watched.errors.filter((e) => !e.includes("403")), [], "the browser reported errors");
+      },
+    );
   } finally {
     gates.splice(0).forEach((release) => release());
     for (const context of contexts) await context.close().catch(() => {});

@@ -117,7 +117,12 @@ e2eTest("signing in and out in a real browser", async (t) => {
           assert.equal(await page.getByRole("heading", { name: "No jobs defined yet" }).count(), 1);
           assert.match((await page.getByTestId("current-user").textContent()) ?? "", /^Ada Admin\b/);
 
-          // The audit log has no islands, so it loads no JavaScript at all.
+          // The audit log has no islands, so it loads no JavaScript at all. (The dashboard's own
+          // bundles must have arrived first, or their requests would count against the audit log.)
+          await page.waitForFunction(() =>
+            Array.from(document.querySelectorAll<HTMLElement>("jw-island"))
+              .every((island) => island.dataset.hydrated === "true")
+          );
           requests.length = 0;
           await page.getByRole("link", { name: "Audit log" }).click();
           await page.waitForURL((url) => url.pathname === "/admin/audit");

@@ -12,6 +12,7 @@ import { streamSSE } from "hono/streaming";
 import type { ExecutionEvent } from "../../../lib/events.ts";
 import type { AppEnv } from "../../../lib/http/context.ts";
 import { HttpError } from "../../../lib/http/errors.ts";
+import { getSessionUser } from "../../../lib/queries/sessions.ts";
 
 /** A comment this often keeps proxies and load balancers from closing an idle stream. */
 export const HEARTBEAT_MS = 15_000;
@@ -32,7 +33,9 @@ export function GET(c: Context<AppEnv>): Response {
 export function streamExecutionEvents(c: Context<AppEnv>, end: AbortSignal): Response {
   const jobId = c.req.query("jobId") || null;
   if (jobId !== null && jobId.length > 200) throw new HttpError(400, "jobId is too long.");
-  const { bus } = c.var.deps.jobs;
+  const { deps } = c.var;
+  const { bus } = deps.jobs;
+  const sessionIdHash = c.var.user!.sessionIdHash;
   // Tells nginx and its kin not to buffer the stream either.
   c.header("X-Accel-Buffering", "no");
   const response = streamSSE(c, async (stream) => {
@@ -47,9 +50,17 @@ export function streamExecutionEvents(c: Context<AppEnv>, end: AbortSignal): Res
       const { executionId, jobId: eventJobId, status } = event;
       send(`event: execution\ndata: ${JSON.stringify({ executionId, jobId: eventJobId, status })}\n\n`);
     });
-    const heartbeat = setInterval(() => send(": heartbeat\n\n"), HEARTBEAT_MS);
     let finish = () => {};
     const finished = new Promise<void>((resolve) => finish = resolve);
+    // The session was checked when the stream opened; a stream must not outlive it (sign-out, a
+    // removed user, a password change, the idle or absolute timeout). Read-only: an open tab
+    // alone does not keep a session alive.
+    const heartbeat = setInterval(async () => {
+      const signedIn = await getSessionUser(deps.sql, sessionIdHash, deps.config.sessionIdleMs, deps.now())
+        .then((user) => user !== null, () => true);
+      if (signedIn) send(": heartbeat\n\n");
+      else finish();
+    }, HEARTBEAT_MS);
     // A client that goes away cancels the body, which aborts the stream. (Not request.signal:
     // Deno.serve also aborts that after every successful response, and warns when it is read.)
     stream.onAbort(finish);
