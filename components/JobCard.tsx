@@ -7,7 +7,7 @@ import JobToggle from "../islands/JobToggle.tsx";
 import RunNowButton from "../islands/RunNowButton.tsx";
 import { formatDuration, formatExactUtc, formatPercent, formatRelative } from "../lib/format.ts";
 import type { JobSummary } from "../lib/queries/dashboard.ts";
-import { StatusBadge } from "./StatusIcon.tsx";
+import { StatusBadge, Svg } from "./StatusIcon.tsx";
 
 export interface JobCardProps {
   summary: JobSummary;
@@ -41,17 +41,10 @@ export function isFailing(summary: JobSummary): boolean {
 
 function FailingIcon() {
   return (
-    <svg
-      viewBox="0 0 24 24"
-      class="h-4 w-4 shrink-0"
-      fill="none"
-      stroke="currentColor"
-      stroke-width="2"
-      aria-hidden="true"
-    >
+    <Svg class="h-4 w-4 shrink-0">
       <path d="M10.3 3.9 1.8 18a2 2 0 0 0 1.7 3h17a2 2 0 0 0 1.7-3L13.7 3.9a2 2 0 0 0-3.4 0z" />
       <path d="M12 9v4M12 17h.01" />
-    </svg>
+    </Svg>
   );
 }
 

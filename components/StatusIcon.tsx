@@ -29,7 +29,8 @@ const BADGE_COLOURS: Record<ExecutionStatus, string> = {
 
 const SPIN = "animate-spin motion-reduce:animate-none";
 
-function Svg({ class: className, children }: { class: string; children: ComponentChildren }) {
+/** A 24×24 line icon in the current text colour, hidden from screen readers (text beside it says it). */
+export function Svg({ class: className, children }: { class: string; children: ComponentChildren }) {
   return (
     <svg
       viewBox="0 0 24 24"

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ExecutionDetail, RetryControl } from "../components/ExecutionDetail.tsx";
-import { Spinner, STATUS_LABELS, StatusIcon } from "../components/StatusIcon.tsx";
+import { Spinner, STATUS_LABELS, StatusIcon, Svg } from "../components/StatusIcon.tsx";
 import { requestJson } from "../lib/client/api.ts";
 import { onExecutionAnnounced } from "../lib/client/announce.ts";
 import { type HistoryFilters, mergeRows, triggerLabel } from "../lib/client/history_rows.ts";
@@ -188,18 +188,11 @@ function HistoryRow({ row, now, canRetry }: { row: ExecutionRow; now: number; ca
           onClick={() => setExpanded(!expanded)}
           class="flex shrink-0 items-center gap-1.5 rounded text-left text-sm font-medium after:absolute after:inset-0 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-blue-500 sm:w-32"
         >
-          <svg
-            viewBox="0 0 24 24"
-            fill="none"
-            stroke="currentColor"
-            stroke-width="2"
-            stroke-linecap="round"
-            stroke-linejoin="round"
-            aria-hidden="true"
+          <Svg
             class={`h-3.5 w-3.5 shrink-0 text-gray-400 transition-transform ${expanded ? "rotate-90" : ""}`}
           >
             <path d="m9 18 6-6-6-6" />
-          </svg>
+          </Svg>
           <StatusIcon status={row.status} />
           <span>{STATUS_LABELS[row.status]}</span>
           <span class="sr-only">run of {row.jobName}: details</span>
