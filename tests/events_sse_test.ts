@@ -217,16 +217,31 @@ Deno.test({
     }),
 });
 
+/**
+ * Opens a stream with the heartbeat's interval faked (the database and the streams keep their real
+ * timeouts), past its first `retry:` message, and hands both to `fn`.
+ */
+async function withFakeIntervals(
+  t: TestApp,
+  cookie: string,
+  fn: (clock: ReturnType<typeof FakeTimers.install>, events: ReturnType<typeof readEvents>) => Promise<void>,
+): Promise<void> {
+  const clock = FakeTimers.install({ toFake: ["setInterval", "clearInterval"] });
+  try {
+    const events = readEvents(await openStream(t, cookie));
+    await events.next(); // retry
+    await fn(clock, events);
+  } finally {
+    clock.uninstall();
+  }
+}
+
 Deno.test({
   name: "an idle stream gets a heartbeat comment every 15 s, and its timer stops with the stream",
   ...dbTest,
   fn: () =>
     withApp(async (t, viewer) => {
-      // Only intervals are faked: the database and the streams keep their real timeouts.
-      const clock = FakeTimers.install({ toFake: ["setInterval", "clearInterval"] });
-      try {
-        const events = readEvents(await openStream(t, viewer));
-        await events.next(); // retry
+      await withFakeIntervals(t, viewer, async (clock, events) => {
         assert.equal(clock.countTimers(), 1);
         clock.tick(HEARTBEAT_MS);
         assert.deepEqual(await events.next(), { comment: "heartbeat" });
@@ -234,9 +249,7 @@ Deno.test({
         assert.deepEqual(await events.next(), { comment: "heartbeat" });
         await events.cancel();
         await waitFor(() => clock.countTimers() === 0, "the heartbeat to stop");
-      } finally {
-        clock.uninstall();
-      }
+      });
     }),
 });
 
@@ -245,10 +258,7 @@ Deno.test({
   ...dbTest,
   fn: () =>
     withApp(async (t, viewer) => {
-      const clock = FakeTimers.install({ toFake: ["setInterval", "clearInterval"] });
-      try {
-        const events = readEvents(await openStream(t, viewer));
-        await events.next(); // retry
+      await withFakeIntervals(t, viewer, async (clock, events) => {
         const signedOut = await t.app.request("/logout", {
           method: "POST",
           headers: { cookie: viewer, origin: ORIGIN },
@@ -257,9 +267,7 @@ Deno.test({
         clock.tick(HEARTBEAT_MS);
         assert.equal(await events.ended(), true, "the stream outlived its session");
         await waitFor(() => t.deps.jobs.bus.listenerCount === 0, "the stream to unsubscribe");
-      } finally {
-        clock.uninstall();
-      }
+      });
     }),
 });
 

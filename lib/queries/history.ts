@@ -6,7 +6,6 @@
  */
 import type postgres from "postgres";
 import type { Queryable } from "../db/mod.ts";
-import type { ExecutionStatus } from "../events.ts";
 import {
   type Cursor,
   encodeCursor,
@@ -17,7 +16,6 @@ import {
   type HistoryTotal,
 } from "../history.ts";
 import { isUuid } from "../ids.ts";
-import type { Trigger } from "../jobs/define.ts";
 
 /** Up to this many matching executions the total is counted; above it, it is the planner's estimate. */
 export const EXACT_TOTAL_CAP = 10_000;
@@ -70,20 +68,12 @@ export function keysetPage<T extends Positioned>(
   return { rows: page, nextCursor: more ? cursorOf(page[page.length - 1]) : null, prevCursor };
 }
 
-interface RowRecord {
-  id: string;
-  jobId: string;
-  jobName: string;
-  status: ExecutionStatus;
-  trigger: Trigger;
-  triggeredByName: string | null;
-  periodKey: string;
+/** A history row as the database returns it: instants as Dates, plus the row's cursor time. */
+type RowRecord = Omit<ExecutionRow, "startedAt" | "completedAt"> & {
   startedAt: Date;
   completedAt: Date | null;
-  durationMs: number | null;
-  retryOf: string | null;
   cursorAt: string;
-}
+};
 
 const ROW_COLUMNS = (sql: Queryable) =>
   sql`e.id, e.job_id, d.display_name AS job_name, e.status, e.trigger, u.name AS triggered_by_name,
