@@ -2,6 +2,10 @@
  * Jobwatch's entry point: configuration → job registry → island bundles →
  * database → migrations → job sync → first admin → HTTP server → Deno.cron tick.
  */
+import { createResendChannel, createWebhookChannel } from "./lib/alerts/channels.ts";
+import { type AlertHooks, routingFromConfig } from "./lib/alerts/record.ts";
+import type { AlertChannel, AlertChannelName } from "./lib/alerts/types.ts";
+import { AlertWorker } from "./lib/alerts/worker.ts";
 import { createApp } from "./lib/app.ts";
 import { warmUpPasswordCheck } from "./lib/auth/password.ts";
 import { ensureAdmin } from "./lib/bootstrap.ts";
@@ -73,10 +77,16 @@ async function start(): Promise<SchedulerDeps> {
   const bus = new EventBus();
   const instanceId = `${Deno.hostname()}:${Deno.pid}:${crypto.randomUUID().slice(0, 8)}`;
   const now = () => new Date();
-  const runner = new Runner({ sql: db.sql, bus, log, now, instanceId });
-  const jobs = { registry, runner, bus, instanceId };
+  if (!config.resend.apiKey) {
+    log.warn("alert e-mails are off: RESEND_API_KEY is not set, so alerts are recorded as not sent");
+  }
+  // The worker is made once the server listens, when the app's URL (for links in alerts) is known.
+  let worker: AlertWorker | null = null;
+  const alerts: AlertHooks = { routing: routingFromConfig(config), queued: () => worker?.wake(), log };
+  const runner = new Runner({ sql: db.sql, bus, log, now, instanceId, alerts });
+  const jobs = { registry, runner, bus, instanceId, alerts };
   if (db.kind === "postgres") await relayNotifications(db.sql, bus, instanceId);
-  const scheduler: SchedulerDeps = { sql: db.sql, registry, runner, bus, log, now, instanceId };
+  const scheduler: SchedulerDeps = { sql: db.sql, registry, runner, bus, log, now, instanceId, alerts };
   if (db.kind === "pglite") refreshStatistics = refreshEmbeddedStatistics(db.sql);
 
   let app: ReturnType<typeof createApp>;
@@ -88,6 +98,9 @@ async function start(): Promise<SchedulerDeps> {
         config = { ...config, appUrl: `http://${hostname === "0.0.0.0" ? "localhost" : hostname}:${port}` };
       }
       app = createApp({ config, sql: db.sql, now, log, jobs });
+      worker = new AlertWorker({ sql: db.sql, log, now, instanceId, channels: alertChannels(config) });
+      worker.start();
+      deliverAlerts = () => worker!.deliverDue();
       console.log(`Jobwatch is running at ${config.appUrl} (database: ${db.description})`);
       if (admin.kind === "generated") {
         console.log(`Sign in at ${config.appUrl}/login as ${admin.email} with password: ${admin.password}`);
@@ -108,6 +121,8 @@ async function start(): Promise<SchedulerDeps> {
     await server.shutdown();
     // Handlers get their signal aborted and 10 s to finish; the rest are failed as interrupted.
     await runner.shutdown(10_000);
+    // Undelivered alerts stay in the outbox for the next instance to send.
+    await worker?.stop();
     await db.close();
     Deno.exit(0);
   };
@@ -122,6 +137,24 @@ async function start(): Promise<SchedulerDeps> {
 
 let ticking = false;
 let stopping = false;
+let deliverAlerts: () => Promise<number> = () => Promise.resolve(0);
+
+/** The alert channels the configuration turns on. */
+function alertChannels(config: Config): Partial<Record<AlertChannelName, AlertChannel>> {
+  const channels: Partial<Record<AlertChannelName, AlertChannel>> = {};
+  if (config.resend.apiKey) {
+    channels.email = createResendChannel({
+      apiKey: config.resend.apiKey,
+      baseUrl: config.resend.baseUrl,
+      from: config.alertFrom,
+      appUrl: config.appUrl,
+    });
+  }
+  if (config.alertWebhookUrl) {
+    channels.webhook = createWebhookChannel({ url: config.alertWebhookUrl, appUrl: config.appUrl });
+  }
+  return channels;
+}
 let refreshStatistics: () => Promise<void> = () => Promise.resolve();
 
 const STATISTICS_INTERVAL_MS = 6 * 3600_000;
@@ -147,13 +180,19 @@ async function runTick(scheduler: SchedulerDeps): Promise<void> {
   ticking = true;
   try {
     const report = await tick(scheduler);
-    if (report.started.length + report.skipped.length + report.reaped.length > 0) {
+    if (report.started.length + report.skipped.length + report.reaped.length + report.alerts > 0) {
       scheduler.log.info("tick", {
         started: report.started.length,
         skipped: report.skipped.length,
         reaped: report.reaped.length,
+        alerts: report.alerts,
       });
     }
+    await deliverAlerts().catch((error) =>
+      scheduler.log.error("delivering alerts failed", {
+        error: error instanceof Error ? error.message : String(error),
+      })
+    );
     await refreshStatistics().catch((error) =>
       scheduler.log.warn("refreshing the embedded database's statistics failed", {
         error: error instanceof Error ? error.message : String(error),

@@ -94,7 +94,8 @@ function FilterLabel(
   );
 }
 
-function Select(
+/** A filter's select with "All" first, and the refusal message for its field. */
+export function FilterSelect(
   { name, label, value, options, issues }: {
     name: string;
     label: string;
@@ -190,7 +191,7 @@ export function History({ page, query, issues, jobs, fixedJobId, basePath, isAdm
         aria-label="Filter executions"
       >
         {jobs && (
-          <Select
+          <FilterSelect
             name="jobId"
             label="Job"
             value={query.jobId}
@@ -198,14 +199,14 @@ export function History({ page, query, issues, jobs, fixedJobId, basePath, isAdm
             issues={issues}
           />
         )}
-        <Select
+        <FilterSelect
           name="status"
           label="Status"
           value={query.status}
           options={EXECUTION_STATUSES.map((status) => [status, STATUS_LABELS[status]])}
           issues={issues}
         />
-        <Select
+        <FilterSelect
           name="trigger"
           label="Trigger"
           value={query.trigger}

@@ -4,12 +4,13 @@ import type { SessionUser } from "../lib/queries/sessions.ts";
 export interface LayoutProps {
   user: SessionUser;
   /** The current section, to highlight it in the navigation. */
-  section: "jobs" | "audit";
+  section: "jobs" | "alerts" | "audit";
   children: ComponentChildren;
 }
 
 const NAV = [
   { id: "jobs", label: "Jobs", href: "/admin/jobs" },
+  { id: "alerts", label: "Alerts", href: "/admin/alerts" },
   { id: "audit", label: "Audit log", href: "/admin/audit" },
 ] as const;
 

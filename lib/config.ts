@@ -19,6 +19,7 @@ const ENV_VARS = [
   "RESEND_BASE_URL",
   "ALERT_FROM",
   "ALERT_TO",
+  "ALERT_WEBHOOK_URL",
   "SESSION_IDLE_HOURS",
   "SESSION_MAX_DAYS",
   "TRUST_PROXY",
@@ -94,6 +95,21 @@ const httpUrl = z.string().transform((raw, ctx) => {
   return z.NEVER;
 });
 
+/** An http(s) URL that is a secret (a Slack webhook's path is its key): a bad value is not echoed. */
+const secretHttpUrl = z.string().transform((raw, ctx) => {
+  try {
+    const url = new URL(raw);
+    if (url.protocol === "http:" || url.protocol === "https:") return url.href;
+  } catch {
+    // reported below
+  }
+  ctx.addIssue({
+    code: "custom",
+    message: "expected an http(s) URL such as https://hooks.slack.com/services/…",
+  });
+  return z.NEVER;
+});
+
 const postgresUrl = z.string().transform((raw, ctx) => {
   try {
     const url = new URL(raw);
@@ -142,6 +158,7 @@ const schema = z.object({
   RESEND_BASE_URL: httpUrl.optional(),
   ALERT_FROM: z.string().min(3).default("Jobwatch <jobwatch@localhost>"),
   ALERT_TO: emailList.default([]),
+  ALERT_WEBHOOK_URL: secretHttpUrl.optional(),
   SESSION_IDLE_HOURS: number(0.05, 24 * 30).default(12),
   SESSION_MAX_DAYS: number(0.01, 365).default(7),
   TRUST_PROXY: boolean.default(false),
@@ -172,6 +189,8 @@ export interface Config {
   resend: { apiKey: string | null; baseUrl: string | null };
   alertFrom: string;
   alertTo: string[];
+  /** Where alerts are also POSTed as JSON (Slack-formatted for a Slack incoming webhook). A secret. */
+  alertWebhookUrl: string | null;
   sessionIdleMs: number;
   sessionMaxMs: number;
   trustProxy: boolean;
@@ -217,6 +236,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     alertFrom: values.ALERT_FROM,
     alertTo: values.ALERT_TO,
+    alertWebhookUrl: values.ALERT_WEBHOOK_URL ?? null,
     sessionIdleMs: values.SESSION_IDLE_HOURS * 3600_000,
     sessionMaxMs: values.SESSION_MAX_DAYS * 86400_000,
     trustProxy: values.TRUST_PROXY,

@@ -4,9 +4,11 @@
  */
 import type { Handler } from "hono";
 import type { AppEnv } from "../lib/http/context.ts";
+import * as adminAlerts from "./admin/alerts.tsx";
 import * as adminAudit from "./admin/audit.tsx";
 import * as adminExecution from "./admin/execution.tsx";
 import * as adminJob from "./admin/job.tsx";
+import * as adminJobAlerts from "./admin/job_alerts.ts";
 import * as adminJobTokens from "./admin/job_tokens.ts";
 import * as adminJobs from "./admin/jobs.tsx";
 import * as eventsApi from "./api/admin/events.ts";
@@ -39,7 +41,10 @@ export const routes: Route[] = [
     access: "user",
     handler: adminJobTokens.revokeToken,
   },
+  { method: "POST", path: "/admin/jobs/:jobId/snooze", access: "user", handler: adminJobAlerts.snooze },
+  { method: "POST", path: "/admin/jobs/:jobId/unsnooze", access: "user", handler: adminJobAlerts.unsnooze },
   { method: "GET", path: "/admin/executions/:id", access: "user", handler: adminExecution.GET },
+  { method: "GET", path: "/admin/alerts", access: "user", handler: adminAlerts.GET },
   { method: "GET", path: "/admin/audit", access: "user", handler: adminAudit.GET },
   { method: "GET", path: "/api/admin/jobs", access: "user", handler: adminJobsApi.list },
   { method: "POST", path: "/api/admin/jobs/:jobId/trigger", access: "user", handler: adminJobsApi.trigger },

@@ -37,8 +37,9 @@ Deno.test({
   sanitizeOps: false,
   fn: async () => {
     const dir = await Deno.makeTempDir({ prefix: "jw-main-" });
-    const child = jobwatch({ PORT: "0", PGLITE_DIR: `${dir}/pglite` }).spawn();
+    const child = jobwatch({ PORT: "0", PGLITE_DIR: `${dir}/pglite`, RESEND_API_KEY: "" }).spawn();
     const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    const errors = new Response(child.stderr).text();
     let output = "";
     try {
       const deadline = Date.now() + 60_000;
@@ -74,9 +75,14 @@ Deno.test({
       child.kill("SIGTERM");
       const status = await child.status;
       await reader.cancel().catch(() => {});
-      await child.stderr.cancel().catch(() => {});
+      const logged = await errors;
       await Deno.remove(dir, { recursive: true }).catch(() => {});
       assert.equal(status.code, 0, "SIGTERM shuts down cleanly");
+      assert.equal(
+        logged.match(/WARN alert e-mails are off: RESEND_API_KEY is not set/g)?.length,
+        1,
+        `one warning at start-up, in:\n${logged}`,
+      );
     }
   },
 });

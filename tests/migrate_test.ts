@@ -25,15 +25,19 @@ Deno.test({
         "0002_scheduler.sql",
         "0003_examples.sql",
         "0004_history.sql",
+        "0005_alerts.sql",
       ]);
       assert.deepEqual(await migrate(db.sql), []);
       const tables = await db.sql<{ tableName: string }[]>`
         SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1
       `;
       assert.deepEqual(tables.map((t) => t.tableName), [
+        "alert_outbox",
+        "alerts",
         "audit_events",
         "demo_payments",
         "demo_workspaces",
+        "job_alert_state",
         "job_definitions",
         "job_executions",
         "job_tokens",
@@ -113,11 +117,12 @@ Deno.test({
         "0002_scheduler.sql",
         "0003_examples.sql",
         "0004_history.sql",
+        "0005_alerts.sql",
       ]);
       const [{ count }] = await db.sql<
         { count: number }[]
       >`SELECT count(*)::int AS count FROM schema_migrations`;
-      assert.equal(count, 4);
+      assert.equal(count, 5);
     } finally {
       await other.close();
       await db.close();

@@ -37,6 +37,13 @@ export function safeNextPath(next: string | undefined | null): string | null {
   return next;
 }
 
+/** Throws 403 unless the user is an admin: viewers may read but not change anything. */
+export function requireAdmin(user: { role: "admin" | "viewer" }): void {
+  if (user.role !== "admin") {
+    throw new HttpError(403, "Viewers have read-only access; ask an admin to do this.");
+  }
+}
+
 /**
  * Guards /admin pages (redirect to sign-in) and /api/admin routes (JSON
  * 401); viewers may read but every write needs an admin (403).
@@ -52,9 +59,7 @@ export function requireUser(): MiddlewareHandler<AppEnv> {
       const url = new URL(c.req.url);
       return c.redirect(`/login?next=${encodeURIComponent(url.pathname + url.search)}`, 303);
     }
-    if (!isSafeMethod(c.req.method) && user.role !== "admin") {
-      throw new HttpError(403, "Viewers have read-only access; ask an admin to do this.");
-    }
+    if (!isSafeMethod(c.req.method)) requireAdmin(user);
     await next();
   };
 }

@@ -5,6 +5,7 @@
  */
 import type { Sql } from "../db/mod.ts";
 import type { DeclaredJob } from "../queries/jobs.ts";
+import { type AlertPolicy, DEFAULT_ALERT_POLICY } from "../alerts/policy.ts";
 import { parseSchedule, type Schedule, ScheduleError } from "./schedule.ts";
 
 export type Trigger = "scheduled" | "manual" | "external";
@@ -44,6 +45,16 @@ interface CommonOptions {
   critical?: boolean;
   /** How old the last success may be before the job counts as late; default derived from the schedule. */
   maxAgeHours?: number;
+  /**
+   * Failure alerts (lib/alerts/policy.ts). Default: on the 1st failure, then every 3rd in a row.
+   * `false` turns them off; `every: 1` alerts on every failure; `remindEvery` ("24h", "30m", "2d",
+   * or milliseconds) re-sends a reminder while the job stays failing.
+   */
+  alert?: false | { every?: number; remindEvery?: string | number };
+  /** A completed run faster than this raises a warning ("finished suspiciously fast"). */
+  minDurationMs?: number;
+  /** A completed run slower than this raises a warning. */
+  maxDurationMs?: number;
 }
 
 export interface InProcessJobOptions extends CommonOptions {
@@ -68,6 +79,7 @@ export interface Job {
   critical: boolean;
   maxAgeHours: number | null;
   external: boolean;
+  alertPolicy: AlertPolicy;
   run: ((context: JobContext) => unknown | Promise<unknown>) | null;
 }
 
@@ -111,6 +123,7 @@ export function defineJob(options: InProcessJobOptions | ExternalJobOptions): Jo
   ) {
     fail("maxAgeHours", "must be a positive number of hours");
   }
+  const alertPolicy = readAlertOptions(options, fail);
   const external = options.external === true;
   const run = external ? null : (options as InProcessJobOptions).run;
   if (!external && typeof run !== "function") {
@@ -128,8 +141,55 @@ export function defineJob(options: InProcessJobOptions | ExternalJobOptions): Jo
     critical: options.critical ?? false,
     maxAgeHours,
     external,
+    alertPolicy,
     run,
   };
+}
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** "24h", "30m", "2d", "90s" or a number of milliseconds; null when it is none of these. */
+export function parseDurationMs(value: string | number): number | null {
+  if (typeof value === "number") return Number.isFinite(value) && value > 0 ? value : null;
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/.exec(String(value));
+  const ms = match ? Number(match[1]) * DURATION_UNITS[match[2]] : NaN;
+  return Number.isFinite(ms) && ms > 0 ? ms : null;
+}
+
+function readAlertOptions(
+  options: CommonOptions,
+  fail: (field: string, message: string) => never,
+): AlertPolicy {
+  const positiveMs = (field: "minDurationMs" | "maxDurationMs") => {
+    const value = options[field];
+    if (value === undefined) return null;
+    if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+      fail(field, "must be a positive number of milliseconds");
+    }
+    return value;
+  };
+  const minDurationMs = positiveMs("minDurationMs");
+  const maxDurationMs = positiveMs("maxDurationMs");
+  if (minDurationMs !== null && maxDurationMs !== null && minDurationMs >= maxDurationMs) {
+    fail("minDurationMs", "must be less than maxDurationMs");
+  }
+  const alert = options.alert;
+  if (alert === false) return { ...DEFAULT_ALERT_POLICY, enabled: false, minDurationMs, maxDurationMs };
+  if (alert !== undefined && (alert === null || typeof alert !== "object")) {
+    fail("alert", 'must be false or an object such as { every: 1, remindEvery: "24h" }');
+  }
+  const every = alert?.every ?? DEFAULT_ALERT_POLICY.every;
+  if (!Number.isInteger(every) || every < 1 || every > 1000) {
+    fail("alert.every", "must be a whole number from 1 to 1000");
+  }
+  let remindEveryMs: number | null = null;
+  if (alert?.remindEvery !== undefined) {
+    remindEveryMs = parseDurationMs(alert.remindEvery);
+    if (remindEveryMs === null || remindEveryMs < 60_000) {
+      fail("alert.remindEvery", 'must be a duration of at least a minute, such as "24h", "30m" or "2d"');
+    }
+  }
+  return { enabled: true, every, remindEveryMs, minDurationMs, maxDurationMs };
 }
 
 /** The jobs of this deployment by id; refuses two jobs with one id. */
@@ -156,5 +216,6 @@ export function toDeclaredJob(job: Job): DeclaredJob {
     concurrency: job.concurrency,
     critical: job.critical,
     maxAgeHours: job.maxAgeHours,
+    alertPolicy: job.alertPolicy,
   };
 }

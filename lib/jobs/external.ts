@@ -8,6 +8,7 @@
 import type { Sql } from "../db/mod.ts";
 import type { EventBus, ExecutionStatus } from "../events.ts";
 import { HttpError } from "../http/errors.ts";
+import { type AlertHooks, finishWithAlerts, UNROUTED } from "../alerts/record.ts";
 import { completeExecution, type Execution, failExecution, getExecution } from "../queries/executions.ts";
 import { findPeriodExecution, insertExternalReport, insertExternalStart } from "../queries/external_runs.ts";
 import { getJobDefinition } from "../queries/jobs.ts";
@@ -34,6 +35,8 @@ export interface ExternalRunDeps {
   registry: Map<string, Job>;
   bus: EventBus;
   instanceId: string;
+  /** Where the alerts a finished run raises go; default: recorded, not sent. */
+  alerts?: AlertHooks;
 }
 
 export interface StartRunInput {
@@ -198,12 +201,19 @@ export async function completeRun(
 ): Promise<{ id: string; status: "completed" }> {
   checkJsonSize(input.result, "result");
   requireExternal(execution);
-  const changed = await completeExecution(deps.sql, execution.id, {
-    completedAt: deps.now(),
-    result: jsonWithoutNul(input.result) ?? null,
-    exitCode: input.exitCode ?? null,
-    log: tailText(input.log, MAX_LOG_CHARS),
-  }, deps.instanceId);
+  const now = deps.now();
+  const changed = await finishWithAlerts(
+    deps.sql,
+    deps.alerts ?? UNROUTED,
+    now,
+    (tx) =>
+      completeExecution(tx, execution.id, {
+        completedAt: now,
+        result: jsonWithoutNul(input.result) ?? null,
+        exitCode: input.exitCode ?? null,
+        log: tailText(input.log, MAX_LOG_CHARS),
+      }, deps.instanceId),
+  );
   if (!changed) throw await notRunning(deps, execution.id);
   publish(deps.bus, deps.instanceId, changed);
   return { id: execution.id, status: "completed" };
@@ -216,12 +226,19 @@ export async function failRun(
   input: FailRunInput,
 ): Promise<{ id: string; status: "failed" }> {
   requireExternal(execution);
-  const changed = await failExecution(deps.sql, execution.id, {
-    completedAt: deps.now(),
-    errorMessage: headText(input.error, MAX_ERROR_CHARS),
-    exitCode: input.exitCode ?? null,
-    log: tailText(input.log, MAX_LOG_CHARS),
-  }, deps.instanceId);
+  const now = deps.now();
+  const changed = await finishWithAlerts(
+    deps.sql,
+    deps.alerts ?? UNROUTED,
+    now,
+    (tx) =>
+      failExecution(tx, execution.id, {
+        completedAt: now,
+        errorMessage: headText(input.error, MAX_ERROR_CHARS),
+        exitCode: input.exitCode ?? null,
+        log: tailText(input.log, MAX_LOG_CHARS),
+      }, deps.instanceId),
+  );
   if (!changed) throw await notRunning(deps, execution.id);
   publish(deps.bus, deps.instanceId, changed);
   return { id: execution.id, status: "failed" };
@@ -266,19 +283,25 @@ export async function reportRun(
   const { startedAt, completedAt } = runTimes(input, now);
   const job = await reportingJob(deps, jobId);
   const periodKey = input.periodKey ?? defaultPeriodKey(job, startedAt);
-  const changed = await insertExternalReport(deps.sql, {
-    jobId,
-    periodKey,
-    executionId: input.executionId ?? crypto.randomUUID(),
-    status: input.status,
-    startedAt,
-    completedAt,
-    result: jsonWithoutNul(input.result) ?? null,
-    errorMessage: input.status === "failed" ? headText(input.error!, MAX_ERROR_CHARS) : null,
-    metadata: (jsonWithoutNul(input.metadata) as Record<string, unknown> | undefined) ?? null,
-    exitCode: input.exitCode ?? null,
-    log: tailText(input.log, MAX_LOG_CHARS),
-  }, deps.instanceId);
+  const changed = await finishWithAlerts(
+    deps.sql,
+    deps.alerts ?? UNROUTED,
+    now,
+    (tx) =>
+      insertExternalReport(tx, {
+        jobId,
+        periodKey,
+        executionId: input.executionId ?? crypto.randomUUID(),
+        status: input.status,
+        startedAt,
+        completedAt,
+        result: jsonWithoutNul(input.result) ?? null,
+        errorMessage: input.status === "failed" ? headText(input.error!, MAX_ERROR_CHARS) : null,
+        metadata: (jsonWithoutNul(input.metadata) as Record<string, unknown> | undefined) ?? null,
+        exitCode: input.exitCode ?? null,
+        log: tailText(input.log, MAX_LOG_CHARS),
+      }, deps.instanceId),
+  );
   if (!changed) {
     const existing = await findPeriodExecution(deps.sql, jobId, periodKey);
     throw new HttpError(

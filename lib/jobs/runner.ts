@@ -3,7 +3,8 @@
  * even when the handler ignores the signal, validates the result as JSON,
  * and records the outcome with a guarded UPDATE.
  */
-import type { Sql } from "../db/mod.ts";
+import { type AlertHooks, finishWithAlerts, UNROUTED } from "../alerts/record.ts";
+import type { Queryable, Sql } from "../db/mod.ts";
 import type { EventBus } from "../events.ts";
 import type { Logger } from "../http/context.ts";
 import { type Changed, completeExecution, failExecution } from "../queries/executions.ts";
@@ -19,6 +20,8 @@ export interface RunnerDeps {
   log: Logger;
   now: () => Date;
   instanceId: string;
+  /** Where the alerts a finished run raises go; default: recorded, not sent. */
+  alerts?: AlertHooks;
 }
 
 export interface StartedExecution {
@@ -75,11 +78,17 @@ export class Runner {
   start(job: Job, execution: StartedExecution): Promise<RunOutcome> {
     if (this.#stopping) {
       // Shutting down: the row exists, so record why it will not run.
-      return this.#record(execution.executionId, () =>
-        failExecution(this.#deps.sql, execution.executionId, {
-          completedAt: this.#deps.now(),
-          errorMessage: "interrupted: shutdown",
-        }, this.#deps.instanceId), "failed");
+      return this.#record(
+        execution.executionId,
+        () =>
+          this.#finish((tx) =>
+            failExecution(tx, execution.executionId, {
+              completedAt: this.#deps.now(),
+              errorMessage: "interrupted: shutdown",
+            }, this.#deps.instanceId)
+          ),
+        "failed",
+      );
     }
     const controller = new AbortController();
     const done = this.#run(job, execution, controller)
@@ -108,12 +117,14 @@ export class Runner {
       controller.abort(new DOMException("interrupted: shutdown", "AbortError"));
     }
     await Promise.race([this.settle(), new Promise((resolve) => setTimeout(resolve, drainMs))]);
-    const { sql, now, instanceId, bus } = this.#deps;
+    const { now, instanceId, bus } = this.#deps;
     for (const executionId of [...this.#running.keys()]) {
-      const changed = await failExecution(sql, executionId, {
-        completedAt: now(),
-        errorMessage: "interrupted: shutdown",
-      }, instanceId).catch(() => null);
+      const changed = await this.#finish((tx) =>
+        failExecution(tx, executionId, {
+          completedAt: now(),
+          errorMessage: "interrupted: shutdown",
+        }, instanceId)
+      ).catch(() => null);
       publish(bus, instanceId, changed);
     }
   }
@@ -129,6 +140,11 @@ export class Runner {
     });
     publish(this.#deps.bus, this.#deps.instanceId, changed);
     return changed ? outcome : "already finished";
+  }
+
+  /** Writes a run's outcome and raises its alerts in one transaction. */
+  #finish(write: (tx: Queryable) => Promise<Changed | null>): Promise<Changed | null> {
+    return finishWithAlerts(this.#deps.sql, this.#deps.alerts ?? UNROUTED, this.#deps.now(), write);
   }
 
   /** Waits for every running handler (tests, and shutdown). */
@@ -165,12 +181,14 @@ export class Runner {
 
     if (outcome.kind === "timeout") {
       controller.abort(new DOMException(`timed out after ${job.timeoutSeconds} s`, "TimeoutError"));
-      const changed = await failExecution(sql, execution.executionId, {
-        completedAt: now(),
-        errorMessage: `timed out after ${job.timeoutSeconds} s`,
-        metadata: { timedOut: true },
-        log: tail(),
-      }, instanceId);
+      const changed = await this.#finish((tx) =>
+        failExecution(tx, execution.executionId, {
+          completedAt: now(),
+          errorMessage: `timed out after ${job.timeoutSeconds} s`,
+          metadata: { timedOut: true },
+          log: tail(),
+        }, instanceId)
+      );
       publish(bus, instanceId, changed);
       return changed ? "timed out" : "already finished";
     }
@@ -180,12 +198,14 @@ export class Runner {
       const stack = error instanceof Error && error.stack
         ? headText(error.stack, MAX_STACK_CHARS)
         : undefined;
-      const changed = await failExecution(sql, execution.executionId, {
-        completedAt: now(),
-        errorMessage: headText(message, MAX_ERROR_CHARS) || "the handler threw without a message",
-        metadata: stack ? { stack } : {},
-        log: tail(),
-      }, instanceId);
+      const changed = await this.#finish((tx) =>
+        failExecution(tx, execution.executionId, {
+          completedAt: now(),
+          errorMessage: headText(message, MAX_ERROR_CHARS) || "the handler threw without a message",
+          metadata: stack ? { stack } : {},
+          log: tail(),
+        }, instanceId)
+      );
       publish(bus, instanceId, changed);
       return changed ? "failed" : "already finished";
     }
@@ -193,19 +213,23 @@ export class Runner {
     try {
       result = toStoredResult(outcome.value);
     } catch (error) {
-      const changed = await failExecution(sql, execution.executionId, {
-        completedAt: now(),
-        errorMessage: (error as Error).message,
-        log: tail(),
-      }, instanceId);
+      const changed = await this.#finish((tx) =>
+        failExecution(tx, execution.executionId, {
+          completedAt: now(),
+          errorMessage: (error as Error).message,
+          log: tail(),
+        }, instanceId)
+      );
       publish(bus, instanceId, changed);
       return changed ? "failed" : "already finished";
     }
-    const changed = await completeExecution(sql, execution.executionId, {
-      completedAt: now(),
-      result,
-      log: tail(),
-    }, instanceId);
+    const changed = await this.#finish((tx) =>
+      completeExecution(tx, execution.executionId, {
+        completedAt: now(),
+        result,
+        log: tail(),
+      }, instanceId)
+    );
     publish(bus, instanceId, changed);
     return changed ? "completed" : "already finished";
   }

@@ -4,6 +4,8 @@
  * with ON CONFLICT (job_id, period_key) DO NOTHING, and runs the handler
  * only where this instance's insert won, so N instances run each period once.
  */
+import { type AlertHooks, finishWithAlerts, UNROUTED } from "../alerts/record.ts";
+import { sweepAlerts } from "../alerts/sweep.ts";
 import type { Sql } from "../db/mod.ts";
 import type { EventBus } from "../events.ts";
 import type { Logger } from "../http/context.ts";
@@ -29,12 +31,16 @@ export interface SchedulerDeps {
   log: Logger;
   now: () => Date;
   instanceId: string;
+  /** Where alerts go (reaped runs, overdue jobs, reminders); default: recorded, not sent. */
+  alerts?: AlertHooks;
 }
 
 export interface TickReport {
   started: string[];
   skipped: string[];
   reaped: string[];
+  /** Alerts raised by the clock: overdue, back on schedule, reminders. */
+  alerts: number;
 }
 
 /**
@@ -65,12 +71,21 @@ export function planOccurrences(job: Job, from: Date | null, now: Date): DueExec
   });
 }
 
-/** One tick: reap lost runs, record due occurrences, start the ones this instance won. */
+/**
+ * One tick: reap lost runs, record due occurrences, start the ones this
+ * instance won, then raise the alerts the clock owes (overdue jobs, reminders).
+ */
 export async function tick(deps: SchedulerDeps): Promise<TickReport> {
   const { sql, registry, runner, bus, instanceId } = deps;
   const now = deps.now();
   // Reaping must never stop scheduling: a failure here is logged and the tick goes on.
-  const reaped = await reapLostExecutions(sql, now, REAP_GRACE_MS, instanceId).catch((error) => {
+  const alerts = deps.alerts ?? UNROUTED;
+  const reaped = await finishWithAlerts(
+    sql,
+    alerts,
+    now,
+    (tx) => reapLostExecutions(tx, now, REAP_GRACE_MS, instanceId),
+  ).catch((error) => {
     deps.log.error("reaping lost runs failed", {
       error: error instanceof Error ? error.message : String(error),
     });
@@ -90,7 +105,12 @@ export async function tick(deps: SchedulerDeps): Promise<TickReport> {
   const inserted = await insertDueExecutions(sql, due, instanceId);
   await advanceSchedulerCursors(sql, handled, now);
 
-  const report: TickReport = { started: [], skipped: [], reaped: reaped.map((r) => r.executionId) };
+  const report: TickReport = {
+    started: [],
+    skipped: [],
+    reaped: reaped.map((r) => r.executionId),
+    alerts: 0,
+  };
   for (const row of inserted) {
     publish(bus, instanceId, row);
     if (row.status !== "running") {
@@ -101,5 +121,12 @@ export async function tick(deps: SchedulerDeps): Promise<TickReport> {
     const job = registry.get(row.jobId)!;
     runner.start(job, { executionId: row.executionId, periodKey: row.periodKey, trigger: "scheduled" });
   }
+  // Like reaping, the alert sweep must never stop scheduling.
+  report.alerts = await sweepAlerts({ sql, registry, alerts, now }).catch((error) => {
+    deps.log.error("checking for overdue jobs failed", {
+      error: error instanceof Error ? error.message : String(error),
+    });
+    return 0;
+  });
   return report;
 }

@@ -3,6 +3,8 @@
  * failed run, enable or disable it. Each writes its audit event in the same
  * transaction as the change; runs start in-process and are not awaited.
  */
+import type { AlertHooks } from "../alerts/record.ts";
+import { requireAdmin } from "../auth/middleware.ts";
 import type { Sql } from "../db/mod.ts";
 import type { EventBus } from "../events.ts";
 import { HttpError } from "../http/errors.ts";
@@ -17,6 +19,8 @@ export interface JobsRuntime {
   runner: Runner;
   bus: EventBus;
   instanceId: string;
+  /** Where alerts raised by finished runs go; default: recorded, not sent. */
+  alerts?: AlertHooks;
 }
 
 export interface TriggerDeps extends JobsRuntime {
@@ -29,12 +33,6 @@ export interface Actor {
   email: string;
   role: "admin" | "viewer";
   ip?: string | null;
-}
-
-function requireAdmin(actor: Actor): void {
-  if (actor.role !== "admin") {
-    throw new HttpError(403, "Viewers have read-only access; ask an admin to do this.");
-  }
 }
 
 /** The definition and in-process job a manual run needs, or the 4xx that says why not. */

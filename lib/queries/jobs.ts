@@ -1,4 +1,5 @@
 /** Queries on job definitions. */
+import type { AlertPolicy } from "../alerts/policy.ts";
 import type { Queryable, Sql } from "../db/mod.ts";
 
 export interface JobDefinition {
@@ -13,6 +14,8 @@ export interface JobDefinition {
   concurrency: "skip" | "allow";
   critical: boolean;
   maxAgeHours: number | null;
+  /** As stored; read it with `readAlertPolicy` (lib/alerts/policy.ts). */
+  alertPolicy: unknown;
   retiredAt: Date | null;
   createdAt: Date;
 }
@@ -20,7 +23,7 @@ export interface JobDefinition {
 /** The columns of a `JobDefinition`, for queries that select definitions with more. */
 export const jobDefinitionColumns = (sql: Queryable) =>
   sql`id, display_name, description, schedule, timezone, timeout_seconds, enabled, external,
-      concurrency, critical, max_age_hours::float8 AS max_age_hours, retired_at, created_at`;
+      concurrency, critical, max_age_hours::float8 AS max_age_hours, alert_policy, retired_at, created_at`;
 
 /** Every job definition, current ones first, then by display name. */
 export async function listJobDefinitions(sql: Queryable): Promise<JobDefinition[]> {
@@ -39,7 +42,9 @@ export async function getJobDefinition(sql: Queryable, id: string): Promise<JobD
 }
 
 /** The fields of a definition that code declares (the rest is the database's). */
-export type DeclaredJob = Omit<JobDefinition, "retiredAt" | "createdAt">;
+export type DeclaredJob = Omit<JobDefinition, "retiredAt" | "createdAt" | "alertPolicy"> & {
+  alertPolicy: AlertPolicy;
+};
 
 /**
  * Brings job_definitions in line with the jobs declared in code: inserts new
@@ -59,16 +64,17 @@ export async function syncJobDefinitions(
       const [row] = await tx<{ inserted: boolean }[]>`
         INSERT INTO job_definitions (id, display_name, description, schedule, timezone, timeout_seconds,
                                      enabled, external, concurrency, critical, max_age_hours,
-                                     created_at, updated_at)
+                                     alert_policy, created_at, updated_at)
         VALUES (${job.id}, ${job.displayName}, ${job.description}, ${job.schedule}, ${job.timezone},
                 ${job.timeoutSeconds}, ${job.enabled}, ${job.external}, ${job.concurrency}, ${job.critical},
-                ${job.maxAgeHours}, ${now}, ${now})
+                ${job.maxAgeHours}, ${tx.json(job.alertPolicy as never)}, ${now}, ${now})
         ON CONFLICT (id) DO UPDATE SET
           display_name = EXCLUDED.display_name, description = EXCLUDED.description,
           schedule = EXCLUDED.schedule, timezone = EXCLUDED.timezone,
           timeout_seconds = EXCLUDED.timeout_seconds, external = EXCLUDED.external,
           concurrency = EXCLUDED.concurrency, critical = EXCLUDED.critical,
-          max_age_hours = EXCLUDED.max_age_hours, retired_at = NULL, updated_at = EXCLUDED.updated_at,
+          max_age_hours = EXCLUDED.max_age_hours, alert_policy = EXCLUDED.alert_policy,
+          retired_at = NULL, updated_at = EXCLUDED.updated_at,
           -- A new schedule starts from now, not from the old schedule's cursor.
           scheduled_through = CASE
             WHEN (job_definitions.schedule, job_definitions.timezone)
@@ -77,11 +83,11 @@ export async function syncJobDefinitions(
         WHERE (job_definitions.display_name, job_definitions.description, job_definitions.schedule,
                job_definitions.timezone, job_definitions.timeout_seconds, job_definitions.external,
                job_definitions.concurrency, job_definitions.critical, job_definitions.max_age_hours::float8,
-               job_definitions.retired_at IS NULL)
+               job_definitions.alert_policy, job_definitions.retired_at IS NULL)
           IS DISTINCT FROM
               (EXCLUDED.display_name, EXCLUDED.description, EXCLUDED.schedule, EXCLUDED.timezone,
                EXCLUDED.timeout_seconds, EXCLUDED.external, EXCLUDED.concurrency, EXCLUDED.critical,
-               EXCLUDED.max_age_hours::float8, true)
+               EXCLUDED.max_age_hours::float8, EXCLUDED.alert_policy, true)
         RETURNING (xmax = 0) AS inserted
       `;
       if (row) (row.inserted ? inserted : updated).push(job.id);
@@ -108,10 +114,11 @@ export async function insertMissingJobDefinitions(
   for (const job of jobs) {
     const rows = await sql`
       INSERT INTO job_definitions (id, display_name, description, schedule, timezone, timeout_seconds,
-                                   enabled, external, concurrency, critical, max_age_hours, created_at, updated_at)
+                                   enabled, external, concurrency, critical, max_age_hours, alert_policy,
+                                   created_at, updated_at)
       VALUES (${job.id}, ${job.displayName}, ${job.description}, ${job.schedule}, ${job.timezone},
               ${job.timeoutSeconds}, ${job.enabled}, ${job.external}, ${job.concurrency}, ${job.critical},
-              ${job.maxAgeHours}, ${now}, ${now})
+              ${job.maxAgeHours}, ${sql.json(job.alertPolicy as never)}, ${now}, ${now})
       ON CONFLICT (id) DO NOTHING
       RETURNING id
     `;
@@ -155,11 +162,20 @@ export async function setJobEnabled(
   now: Date,
 ): Promise<JobDefinition | null> {
   const [row] = await sql<JobDefinition[]>`
-    UPDATE job_definitions SET enabled = ${enabled}, updated_at = ${now},
-      -- Re-enabled jobs resume from now: the disabled stretch is not "missed".
-      scheduled_through = CASE WHEN ${enabled} AND NOT enabled THEN ${now} ELSE scheduled_through END
-    WHERE id = ${id}
-    RETURNING ${jobDefinitionColumns(sql)}
+    WITH before AS (SELECT id, enabled FROM job_definitions WHERE id = ${id}),
+    changed AS (
+      UPDATE job_definitions SET enabled = ${enabled}, updated_at = ${now},
+        -- Re-enabled jobs resume from now: the disabled stretch is not "missed".
+        scheduled_through = CASE WHEN ${enabled} AND NOT enabled THEN ${now} ELSE scheduled_through END
+      WHERE id = ${id}
+      RETURNING *
+    ),
+    -- Nor is it "overdue": lateness is measured afresh from the moment it is enabled.
+    watch AS (
+      UPDATE job_alert_state s SET watch_from = ${now}, overdue_since = NULL, updated_at = ${now}
+      FROM before WHERE s.job_id = before.id AND ${enabled} AND NOT before.enabled
+    )
+    SELECT ${jobDefinitionColumns(sql)} FROM changed
   `;
   return row ?? null;
 }

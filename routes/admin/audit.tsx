@@ -45,6 +45,8 @@ const ACTIONS: Record<string, string> = {
   "job.retried": "Retried a run",
   "job.enabled": "Enabled a job",
   "job.disabled": "Disabled a job",
+  "job.alerts_snoozed": "Snoozed a job's alerts",
+  "job.alerts_unsnoozed": "Unsnoozed a job's alerts",
   "token.created": "Created a run token",
   "token.revoked": "Revoked a run token",
   "user.created": "Created a user",

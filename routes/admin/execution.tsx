@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { AlertList } from "../../components/AlertList.tsx";
 import { ExecutionDetail } from "../../components/ExecutionDetail.tsx";
 import { Layout } from "../../components/Layout.tsx";
 import RetryButton from "../../islands/RetryButton.tsx";
@@ -7,23 +8,32 @@ import type { ExecutionDetail as Execution } from "../../lib/history.ts";
 import type { AppEnv } from "../../lib/http/context.ts";
 import { HttpError } from "../../lib/http/errors.ts";
 import { renderPage } from "../../lib/http/page.ts";
+import { type AlertListItem, listAlertsForExecution } from "../../lib/queries/alert_views.ts";
 import { getExecutionDetail } from "../../lib/queries/history.ts";
 import type { SessionUser } from "../../lib/queries/sessions.ts";
 
-/** GET /admin/executions/:id: one execution in full; the alert e-mails link here. */
+/** GET /admin/executions/:id: one execution in full, and the alerts it raised; the alert e-mails link here. */
 export async function GET(c: Context<AppEnv>) {
   const id = c.req.param("id")!;
-  const execution = await getExecutionDetail(c.var.deps.sql, id);
+  const [execution, alerts] = await Promise.all([
+    getExecutionDetail(c.var.deps.sql, id),
+    listAlertsForExecution(c.var.deps.sql, id),
+  ]);
   if (!execution) throw new HttpError(404, `There is no execution "${id.slice(0, 100)}".`);
   return renderPage(
     c,
-    <ExecutionPage user={c.var.user!} execution={execution} now={c.var.deps.now()} />,
+    <ExecutionPage user={c.var.user!} execution={execution} alerts={alerts} now={c.var.deps.now()} />,
     { title: `${execution.jobName} run` },
   );
 }
 
 export function ExecutionPage(
-  { user, execution, now }: { user: SessionUser; execution: Execution; now: Date },
+  { user, execution, alerts, now }: {
+    user: SessionUser;
+    execution: Execution;
+    alerts: AlertListItem[];
+    now: Date;
+  },
 ) {
   return (
     <Layout user={user} section="jobs">
@@ -52,6 +62,12 @@ export function ExecutionPage(
           retry={<RetryButton executionId={execution.id} />}
         />
       </div>
+      <section aria-labelledby="alerts-heading" class="mt-6" id="alerts">
+        <h2 id="alerts-heading" class="mb-2 text-lg font-semibold">Alerts</h2>
+        {alerts.length > 0
+          ? <AlertList alerts={alerts} now={now} showExecution={false} />
+          : <p class="text-sm text-gray-500 dark:text-gray-400">No alerts were raised for this run.</p>}
+      </section>
     </Layout>
   );
 }

@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { DailyStrip } from "../../components/DailyStrip.tsx";
 import { DurationChart } from "../../components/DurationChart.tsx";
 import { History } from "../../components/History.tsx";
+import { JobAlertsPanel, type SnoozeFormError } from "../../components/JobAlertsPanel.tsx";
 import { runNowBlocker } from "../../components/JobCard.tsx";
 import { Layout } from "../../components/Layout.tsx";
 import { NextRuns } from "../../components/NextRuns.tsx";
@@ -23,6 +24,12 @@ import { renderPage } from "../../lib/http/page.ts";
 import { type NextRun, nextRuns } from "../../lib/jobs/next_runs.ts";
 import { parseSchedule } from "../../lib/jobs/schedule.ts";
 import { type JobToken, listJobTokens } from "../../lib/jobs/tokens.ts";
+import {
+  type AlertListItem,
+  getJobAlertStatus,
+  type JobAlertStatus,
+  listAlertsForJob,
+} from "../../lib/queries/alert_views.ts";
 import {
   type DailyOutcome,
   type JobSummary,
@@ -48,23 +55,30 @@ export async function GET(c: Context<AppEnv>) {
   return await renderJobPage(c, await requireJob(c), null);
 }
 
-/** Renders a job's page; with `newToken`, a token just created, shown this once. */
+/**
+ * Renders a job's page; with `newToken`, a token just created, shown this
+ * once; with `snoozeError`, a refused snooze form's message by its field.
+ */
 export async function renderJobPage(
   c: Context<AppEnv>,
   definition: JobDefinition,
   newToken: { token: string; record: JobToken } | null,
   status: 200 | 201 | 400 = 200,
+  snoozeError: SnoozeFormError | null = null,
 ) {
   const { deps } = c.var;
   const now = deps.now();
   const parsed = parseHistoryQuery({ ...c.req.query(), jobId: definition.id });
-  const [runs, days, page, tokens, summaries] = await Promise.all([
+  const [runs, days, page, tokens, summaries, alertStatus, alerts] = await Promise.all([
     listRecentRuns(deps.sql, definition.id, 200),
     listDailyOutcomes(deps.sql, definition.id, now, 30),
     listExecutions(deps.sql, parsed.query),
     definition.external ? listJobTokens(deps.sql, definition.id) : Promise.resolve([]),
     listJobSummaries(deps.sql, now, { jobId: definition.id }),
+    getJobAlertStatus(deps.sql, definition.id),
+    listAlertsForJob(deps.sql, definition.id, 10),
   ]);
+  if (!alertStatus) throw new HttpError(404, `There is no job "${definition.id.slice(0, 100)}".`);
   const summary = summaries[0];
   let upcoming: NextRun[] = [];
   let scheduleText: string | null = null;
@@ -93,6 +107,9 @@ export async function renderJobPage(
       now={now}
       runnableHere={deps.jobs.registry.has(definition.id)}
       appUrl={deps.config.appUrl}
+      alertStatus={alertStatus}
+      alerts={alerts}
+      snoozeError={snoozeError}
     />,
     { title: definition.displayName, status: issues.length > 0 ? 400 : status === 201 ? 200 : status },
   );
@@ -113,6 +130,9 @@ export interface JobPageProps {
   now: Date;
   runnableHere: boolean;
   appUrl: string;
+  alertStatus: JobAlertStatus;
+  alerts: AlertListItem[];
+  snoozeError: SnoozeFormError | null;
 }
 
 function Definition({ label, children }: { label: string; children: preact.ComponentChildren }) {
@@ -223,6 +243,14 @@ export function JobPage(props: JobPageProps) {
       </div>
 
       <div class="mt-4 grid grid-cols-1 gap-4">
+        <JobAlertsPanel
+          jobId={definition.id}
+          status={props.alertStatus}
+          alerts={props.alerts}
+          isAdmin={isAdmin}
+          now={now}
+          snoozeError={props.snoozeError}
+        />
         <Panel title={`Duration of the last ${runs.length === 200 ? 200 : runs.length} runs`}>
           <DurationChart runs={runs} />
         </Panel>

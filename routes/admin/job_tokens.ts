@@ -6,6 +6,8 @@ import type { Context } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../../lib/http/context.ts";
 import { HttpError } from "../../lib/http/errors.ts";
+import { readForm } from "../../lib/http/form.ts";
+import { requireAdmin as requireAdminRole } from "../../lib/auth/middleware.ts";
 import { issueJobToken, listJobTokens, MAX_LABEL_CHARS, withdrawJobToken } from "../../lib/jobs/tokens.ts";
 import type { SessionUser } from "../../lib/queries/sessions.ts";
 import { hasControlCharacter } from "../../lib/text.ts";
@@ -13,9 +15,7 @@ import { renderJobPage, requireJob } from "./job.tsx";
 
 function requireAdmin(c: Context<AppEnv>): SessionUser {
   const user = c.var.user!;
-  if (user.role !== "admin") {
-    throw new HttpError(403, "Viewers have read-only access; ask an admin to do this.");
-  }
+  requireAdminRole(user);
   return user;
 }
 
@@ -23,18 +23,6 @@ const TokenForm = z.object({
   label: z.string().trim().max(MAX_LABEL_CHARS, `A label has at most ${MAX_LABEL_CHARS} characters.`)
     .refine((label) => !hasControlCharacter(label), "A label cannot contain control characters."),
 });
-
-async function readForm(c: Context<AppEnv>): Promise<Record<string, unknown>> {
-  const type = c.req.header("content-type") ?? "";
-  if (!type.startsWith("application/x-www-form-urlencoded") && !type.startsWith("multipart/form-data")) {
-    throw new HttpError(415, "Send this form as application/x-www-form-urlencoded.");
-  }
-  try {
-    return await c.req.parseBody();
-  } catch {
-    throw new HttpError(400, "The form could not be read.");
-  }
-}
 
 /** POST /admin/jobs/:jobId/tokens (label): creates a run token and shows it once. */
 export async function createToken(c: Context<AppEnv>) {

@@ -2,6 +2,7 @@
  * A scheduler instance on a test database with an injected clock: several
  * of them on one database behave like several app processes.
  */
+import type { AlertHooks } from "../../lib/alerts/record.ts";
 import type { Sql } from "../../lib/db/mod.ts";
 import { EventBus, type ExecutionEvent } from "../../lib/events.ts";
 import { createRegistry, type Job, toDeclaredJob } from "../../lib/jobs/define.ts";
@@ -33,15 +34,30 @@ export interface TestScheduler {
   tickAndSettle(): ReturnType<typeof tick>;
 }
 
-export function createScheduler(sql: Sql, jobs: Job[], clock: TestClock, name = "test"): TestScheduler {
+export function createScheduler(
+  sql: Sql,
+  jobs: Job[],
+  clock: TestClock,
+  name = "test",
+  alerts?: AlertHooks,
+): TestScheduler {
   const bus = new EventBus();
   const events: ExecutionEvent[] = [];
   bus.on((event) => events.push(event));
   const log = createMemoryLogger();
   const now = () => clock.now;
   const instanceId = `${name}-${crypto.randomUUID().slice(0, 6)}`;
-  const runner = new Runner({ sql, bus, log, now, instanceId });
-  const deps: SchedulerDeps = { sql, registry: createRegistry(jobs), runner, bus, log, now, instanceId };
+  const runner = new Runner({ sql, bus, log, now, instanceId, alerts });
+  const deps: SchedulerDeps = {
+    sql,
+    registry: createRegistry(jobs),
+    runner,
+    bus,
+    log,
+    now,
+    instanceId,
+    alerts,
+  };
   return {
     deps,
     events,

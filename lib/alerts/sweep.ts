@@ -1,0 +1,72 @@
+/**
+ * The alerts the clock owes, checked on every scheduler tick: a job that
+ * missed its expected start (overdue), one that started again (back on
+ * schedule), and reminders for jobs that stay failing. One query reads every
+ * job; only a job whose state changes is locked and written, and the
+ * decision is taken again under the lock, so several instances sweeping at
+ * once raise each alert once.
+ */
+import type { Sql } from "../db/mod.ts";
+import type { Job } from "../jobs/define.ts";
+import { assessLateness } from "../jobs/lateness.ts";
+import { getLatestFailure, listWatchedJobs, lockAlertStates, saveAlertState } from "../queries/alerts.ts";
+import { type ClockFacts, decideOnClock, readAlertPolicy, reminderDue, stateChanged } from "./policy.ts";
+import { type AlertHooks, insertAlerts } from "./record.ts";
+
+export interface SweepDeps {
+  sql: Sql;
+  /** The jobs declared in this instance's code (a job it does not know is left to the instances that do). */
+  registry: Map<string, Job>;
+  alerts: AlertHooks;
+  now: Date;
+}
+
+/** Raises the overdue, back-on-schedule and reminder alerts due at `now`; returns how many it raised. */
+export async function sweepAlerts(deps: SweepDeps): Promise<number> {
+  const { sql, registry, now } = deps;
+  let raised = 0;
+  let queued = 0;
+  for (const watched of await listWatchedJobs(sql)) {
+    const job = registry.get(watched.jobId);
+    if (!job) continue;
+    const policy = readAlertPolicy(watched.alertPolicy);
+    const lateness = assessLateness({
+      schedule: job.schedule,
+      maxAgeMs: watched.maxAgeHours === null ? null : watched.maxAgeHours * 3_600_000,
+      lastStartedAt: watched.lastStartedAt,
+      watchFrom: watched.watchFrom,
+      running: watched.running,
+      now,
+    });
+    const facts: ClockFacts = {
+      now,
+      late: lateness.late,
+      expectedBy: lateness.expectedBy,
+      lastStartedAt: watched.lastStartedAt,
+      latestFailure: null,
+    };
+    const preview = decideOnClock(watched.state, facts, policy);
+    if (!stateChanged(watched.state, preview.state)) continue;
+
+    const counts = await sql.begin(async (tx) => {
+      const locked = (await lockAlertStates(tx, [watched.jobId])).get(watched.jobId);
+      if (!locked) return { raised: 0, queued: 0 };
+      const lockedPolicy = readAlertPolicy(locked.alertPolicy);
+      if (reminderDue(locked.state, now, lockedPolicy)) {
+        facts.latestFailure = await getLatestFailure(tx, watched.jobId);
+      }
+      // Another instance may have got here first: decide again on the locked state.
+      const decision = decideOnClock(locked.state, facts, lockedPolicy);
+      if (!stateChanged(locked.state, decision.state)) return { raised: 0, queued: 0 };
+      await saveAlertState(tx, watched.jobId, decision.state, now);
+      return {
+        raised: decision.alerts.length,
+        queued: await insertAlerts(tx, locked, decision.alerts, deps.alerts.routing, now),
+      };
+    });
+    raised += counts.raised;
+    queued += counts.queued;
+  }
+  if (queued > 0) deps.alerts.queued();
+  return raised;
+}
