@@ -100,7 +100,7 @@ async function start(): Promise<SchedulerDeps> {
       app = createApp({ config, sql: db.sql, now, log, jobs });
       worker = new AlertWorker({ sql: db.sql, log, now, instanceId, channels: alertChannels(config) });
       worker.start();
-      deliverAlerts = () => worker!.deliverDue();
+      deliverAlerts = () => worker!.wake();
       console.log(`Jobwatch is running at ${config.appUrl} (database: ${db.description})`);
       if (admin.kind === "generated") {
         console.log(`Sign in at ${config.appUrl}/login as ${admin.email} with password: ${admin.password}`);
@@ -137,7 +137,7 @@ async function start(): Promise<SchedulerDeps> {
 
 let ticking = false;
 let stopping = false;
-let deliverAlerts: () => Promise<number> = () => Promise.resolve(0);
+let deliverAlerts: () => void = () => {};
 
 /** The alert channels the configuration turns on. */
 function alertChannels(config: Config): Partial<Record<AlertChannelName, AlertChannel>> {
@@ -188,11 +188,8 @@ async function runTick(scheduler: SchedulerDeps): Promise<void> {
         alerts: report.alerts,
       });
     }
-    await deliverAlerts().catch((error) =>
-      scheduler.log.error("delivering alerts failed", {
-        error: error instanceof Error ? error.message : String(error),
-      })
-    );
+    // Not awaited: a slow mail provider must never hold up the next tick.
+    deliverAlerts();
     await refreshStatistics().catch((error) =>
       scheduler.log.warn("refreshing the embedded database's statistics failed", {
         error: error instanceof Error ? error.message : String(error),

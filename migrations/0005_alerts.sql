@@ -26,6 +26,9 @@ CREATE TABLE job_alert_state (
   watch_from            TIMESTAMPTZ,
   snoozed_until         TIMESTAMPTZ,
   snoozed_by            TEXT,
+  -- A failure alert or reminder was suppressed by a snooze: the first chance
+  -- after the snooze alerts, so a job still failing is not left unmentioned.
+  alert_owed            BOOLEAN NOT NULL DEFAULT false,
   updated_at            TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 
@@ -57,6 +60,8 @@ CREATE TRIGGER job_definitions_alert_state AFTER INSERT ON job_definitions
 CREATE TABLE alerts (
   id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   job_id       TEXT NOT NULL REFERENCES job_definitions (id),
+  -- The job's name when it was raised: every attempt renders the same message.
+  job_name     TEXT NOT NULL,
   -- The run that raised it (none for overdue alerts and reminders raised by the clock).
   execution_id UUID REFERENCES job_executions (id) ON DELETE SET NULL,
   kind         TEXT NOT NULL CHECK (kind IN ('failure', 'reminder', 'recovery', 'warning', 'overdue',
@@ -76,6 +81,10 @@ CREATE TABLE alert_outbox (
   id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   alert_id        BIGINT NOT NULL REFERENCES alerts (id) ON DELETE CASCADE,
   channel         TEXT NOT NULL CHECK (channel IN ('email', 'webhook')),
+  -- Sent as the Idempotency-Key on every attempt. Random, not the row id: ids
+  -- repeat across databases (staging and production on one Resend account, a
+  -- restored backup), and Resend would drop the second as a duplicate.
+  delivery_key    UUID NOT NULL DEFAULT gen_random_uuid(),
   -- E-mail: the addresses, fixed when queued, so a resend goes to the same people.
   -- Webhook: the host (the URL itself is a secret and stays in the environment).
   recipients      TEXT[] NOT NULL DEFAULT '{}',

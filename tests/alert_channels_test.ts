@@ -263,3 +263,23 @@ Deno.test("parseRetryAfter reads seconds and HTTP dates, and ignores anything el
   assert.equal(parseRetryAfter(null, now), null);
   assert.equal(parseRetryAfter(undefined, now), null);
 });
+
+Deno.test("more than 50 recipients go out in parts of at most 50, each with its own key; a retry repeats them", () =>
+  withFake(async (fake) => {
+    const many = Array.from({ length: 120 }, (_, i) => `person${i}@example.com`);
+    fake.respondWith({ status: 200 }, { status: 500 });
+    const first = assertRetry(await deliverEmail(fake, "alert-9", many));
+    assert.match(first.error, /^part 2 of 3: Resend answered 500/);
+    const sent = await deliverEmail(fake, "alert-9", many);
+    assert.equal(sent.outcome, "sent");
+    const sizes = fake.requests.map((r) => [r.idempotencyKey, (r.body as { to: string[] }).to.length]);
+    assert.deepEqual(sizes, [
+      ["alert-9-1", 50],
+      ["alert-9-2", 50],
+      ["alert-9-1", 50],
+      ["alert-9-2", 50],
+      ["alert-9-3", 20],
+    ]);
+    assert.equal(fake.delivered.length, 3, "Resend drops the repeated first part");
+    assert.deepEqual(fake.delivered.flatMap((r) => (r.body as { to: string[] }).to), many);
+  }));

@@ -27,6 +27,7 @@ const T0 = new Date("2027-03-01T09:00:00Z");
 
 interface Outbox {
   id: string;
+  deliveryKey: string;
   channel: string;
   state: string;
   attempts: number;
@@ -38,7 +39,7 @@ interface Outbox {
 
 async function outbox(sql: Sql): Promise<Outbox[]> {
   return await sql<Outbox[]>`
-    SELECT id::text, channel, state, attempts, next_attempt_at, last_error, sent_at, provider_id
+    SELECT id::text, delivery_key::text, channel, state, attempts, next_attempt_at, last_error, sent_at, provider_id
     FROM alert_outbox ORDER BY id
   `;
 }
@@ -61,7 +62,7 @@ async function queueFailure(
   await db.sql.begin((tx) =>
     insertAlerts(
       tx,
-      { jobId, snoozedUntil: null },
+      { jobId, jobName: "Weekly Digest Email", snoozedUntil: null },
       [{
         kind: "failure",
         executionId,
@@ -139,7 +140,7 @@ Deno.test({
       assert.ok(body.html.includes("&lt;/pre&gt;&lt;script&gt;alert(1)&lt;/script&gt;"));
       assert.ok(body.text.includes(`${APP_URL}/admin/executions/${executionId}`));
       const [row] = await outbox(db.sql);
-      assert.equal(request.idempotencyKey, idempotencyKey(row.id));
+      assert.equal(request.idempotencyKey, idempotencyKey(row.deliveryKey));
       assert.deepEqual([row.state, row.attempts, row.lastError], ["sent", 1, null]);
       assert.equal(row.sentAt?.getTime(), T0.getTime());
       assert.ok(row.providerId, "Resend's e-mail id is kept");
@@ -290,7 +291,7 @@ Deno.test({
       await db.sql.begin((tx) =>
         insertAlerts(
           tx,
-          { jobId: "digest", snoozedUntil: null },
+          { jobId: "digest", jobName: "Weekly Digest Email", snoozedUntil: null },
           [{
             kind: "overdue",
             executionId: null,
@@ -323,7 +324,7 @@ Deno.test({
       const body = fake.requests[1].body as Record<string, unknown>;
       assert.equal(body.kind, "overdue");
       assert.equal(body.subject, "Job overdue: Weekly Digest Email");
-      assert.equal(fake.requests[1].idempotencyKey, idempotencyKey(rows[1].id));
+      assert.equal(fake.requests[1].idempotencyKey, idempotencyKey(rows[1].deliveryKey));
       assert.equal(fake.requests[0].idempotencyKey, fake.requests[1].idempotencyKey);
     } finally {
       await fake.close();

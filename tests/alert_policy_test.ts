@@ -92,6 +92,7 @@ Deno.test("a run outside min/max duration warns once per excursion", () => {
 
 const clock = (now: number, overrides: Partial<ClockFacts> = {}): ClockFacts => ({
   now: new Date(now),
+  snoozed: false,
   late: false,
   expectedBy: null,
   lastStartedAt: null,
@@ -170,4 +171,30 @@ Deno.test("a stored policy that cannot be read falls back to the default", () =>
   assert.deepEqual(readAlertPolicy(null), DEFAULT_ALERT_POLICY);
   assert.deepEqual(readAlertPolicy({ every: "3", remindEveryMs: -5 }), DEFAULT_ALERT_POLICY);
   assert.equal(readAlertPolicy({ enabled: false }).enabled, false);
+});
+
+Deno.test("a failure alert suppressed by a snooze is owed: the first chance after the snooze alerts", () => {
+  const policy = DEFAULT_ALERT_POLICY;
+  const snoozedFailure = decideOnRun(INITIAL_ALERT_STATE, run(0, "failed"), policy, true);
+  assert.deepEqual(
+    snoozedFailure.alerts.map((a) => a.kind),
+    ["failure"],
+    "raised (and recorded as suppressed)",
+  );
+  assert.equal(snoozedFailure.state.alertOwed, true);
+  // Still snoozed: the 2nd failure stays quiet and the debt stays.
+  const second = decideOnRun(snoozedFailure.state, run(1, "failed"), policy, true);
+  assert.deepEqual(second.alerts, []);
+  assert.equal(second.state.alertOwed, true);
+  // The snooze is over: the next failure alerts, though it is only the 2nd in a row.
+  const afterRun = decideOnRun(snoozedFailure.state, run(1, "failed"), policy, false);
+  assert.deepEqual(afterRun.alerts.map((a) => [a.kind, a.details.consecutiveFailures]), [["failure", 2]]);
+  assert.equal(afterRun.state.alertOwed, false);
+  // Or, with no run coming, the next tick after the snooze reminds.
+  const tick = decideOnClock(second.state, clock(T0 + 5 * HOUR), policy);
+  assert.deepEqual(tick.alerts.map((a) => [a.kind, a.details.consecutiveFailures]), [["reminder", 2]]);
+  assert.equal(tick.state.alertOwed, false);
+  assert.deepEqual(decideOnClock(second.state, clock(T0 + 5 * HOUR, { snoozed: true }), policy).alerts, []);
+  // A recovery settles the debt.
+  assert.equal(decideOnRun(second.state, run(2, "completed"), policy, true).state.alertOwed, false);
 });

@@ -473,3 +473,45 @@ Deno.test({
       );
     }),
 });
+
+Deno.test({
+  name: "a job whose schedule changes in code is watched afresh, not called overdue by its old rhythm",
+  ...dbTest,
+  fn: () =>
+    withDb(async (db) => {
+      const clock = createClock("2027-03-01T09:00:00Z"); // a Monday
+      const weekly = defineJob({
+        id: "lambda",
+        displayName: "Lambda",
+        schedule: "cron(0 9 ? * MON *)",
+        external: true,
+      });
+      await syncJobs(db.sql, [weekly], clock);
+      const deps = {
+        sql: db.sql,
+        now: () => clock.now,
+        registry: createRegistry([weekly]),
+        bus: new EventBus(),
+        instanceId: "t",
+      };
+      await reportRun(deps, "lambda", { status: "completed", durationMs: 1000 });
+      clock.advance(3 * 24 * HOUR); // Thursday: the weekly job is fine
+      const daily = defineJob({
+        id: "lambda",
+        displayName: "Lambda",
+        schedule: "cron(0 9 * * ? *)",
+        external: true,
+      });
+      await syncJobs(db.sql, [daily], clock);
+      const sweep = () =>
+        sweepAlerts({
+          sql: db.sql,
+          registry: createRegistry([daily]),
+          alerts: emailRouting(),
+          now: clock.now,
+        });
+      assert.equal(await sweep(), 0, "not late by the new schedule counted from Monday's run");
+      clock.advance(24 * HOUR + 2.5 * HOUR); // Friday 11:30: the first daily run (Friday 09:00) + 2.4 h passed
+      assert.equal(await sweep(), 1);
+    }),
+});

@@ -41,8 +41,9 @@ interface AlertFixture {
 async function makeAlert(sql: Sql, fixture: AlertFixture): Promise<string> {
   const createdAt = new Date(NOW.getTime() - fixture.minutesAgo * 60_000);
   const [{ id }] = await sql<{ id: string }[]>`
-    INSERT INTO alerts (job_id, execution_id, kind, details, suppressed, created_at)
-    VALUES (${fixture.jobId}, ${fixture.executionId ?? null}::uuid, ${fixture.kind ?? "failure"},
+    INSERT INTO alerts (job_id, job_name, execution_id, kind, details, suppressed, created_at)
+    VALUES (${fixture.jobId}, (SELECT display_name FROM job_definitions WHERE id = ${fixture.jobId}),
+            ${fixture.executionId ?? null}::uuid, ${fixture.kind ?? "failure"},
             ${sql.json((fixture.details ?? { consecutiveFailures: 1 }) as never)}, ${
     fixture.suppressed ?? false
   },

@@ -54,11 +54,19 @@ Deno.test("a job that never started is measured from when watching began", () =>
   assert.equal(lateness("cron(0 9 ? * MON *)", null, "2027-03-02T02:00:00Z").late, true);
 });
 
-Deno.test("maxAgeHours, when set, is the deadline after the last start", () => {
+Deno.test("maxAgeHours, when set, only makes the deadline later", () => {
   const result = lateness("0 * * * *", "2027-03-02T09:00:00Z", "2027-03-02T11:01:00Z", {
     maxAgeMs: 2 * HOUR,
   });
   assert.deepEqual(result, { late: true, expectedBy: at("2027-03-02T11:00:00Z") });
+  // A weekly job with maxAgeHours 168 across the November change: the week is 169 h long, and the
+  // schedule's own deadline (next Monday 09:00 New York + grace) wins over start + 168 h.
+  const weekly = lateness("cron(0 9 ? * MON *)", "2027-11-01T13:00:00.200Z", "2027-11-08T13:30:00Z", {
+    maxAgeMs: 168 * HOUR,
+    timezone: "America/New_York",
+  });
+  assert.equal(weekly.late, false);
+  assert.equal(weekly.expectedBy?.toISOString(), "2027-11-09T06:48:00.000Z"); // 14:00Z + 16.8 h
 });
 
 Deno.test("a daily job across the spring-forward night is not called late early", () => {

@@ -5,11 +5,13 @@
  */
 import { Resend } from "resend";
 import { headText } from "../text.ts";
-import { isSlackWebhook, renderEmail, renderWebhookPayload } from "./message.ts";
+import { isSlackWebhook, type RenderedEmail, renderEmail, renderWebhookPayload } from "./message.ts";
 import { singleLine } from "./describe.ts";
 import type { AlertChannel, DeliveryResult } from "./types.ts";
 
 const DEFAULT_TIMEOUT_MS = 10_000;
+/** Resend refuses an e-mail with more than 50 recipients. */
+export const MAX_RECIPIENTS = 50;
 /** Provider messages quoted in an outbox row's last_error are cut to this. */
 const MAX_QUOTED_CHARS = 300;
 
@@ -40,7 +42,7 @@ export function createResendChannel(options: ResendChannelOptions): AlertChannel
     name: "email",
     async deliver(alert, recipients, idempotencyKey, signal): Promise<DeliveryResult> {
       if (recipients.length === 0) return { outcome: "failed", error: "no recipients" };
-      let email;
+      let email: RenderedEmail;
       try {
         email = renderEmail(alert, options.appUrl);
       } catch (error) {
@@ -49,58 +51,78 @@ export function createResendChannel(options: ResendChannelOptions): AlertChannel
           error: `the e-mail could not be rendered: ${quote(errorMessage(error))}`,
         };
       }
-      const attempt = boundedSignal(signal, timeoutMs);
-      let response;
-      try {
-        response = await resend.emails.send(
-          { from: options.from, to: recipients, subject: email.subject, html: email.html, text: email.text },
-          { idempotencyKey, signal: attempt.signal },
-        );
-      } catch (error) {
-        // The SDK answers every failure with `error`; this is a safety net.
-        return {
-          outcome: "retry",
-          error: `Resend could not be reached: ${quote(errorMessage(error))}`,
-          retryAfterMs: null,
-        };
-      } finally {
-        attempt.clear();
+      // Resend takes at most 50 addresses per e-mail: larger lists go out in parts, each with a key of
+      // its own, so when a retry repeats the parts Resend already accepted, it drops them.
+      const parts: string[][] = [];
+      for (let i = 0; i < recipients.length; i += MAX_RECIPIENTS) {
+        parts.push(recipients.slice(i, i + MAX_RECIPIENTS));
       }
+      const ids: string[] = [];
+      for (const [index, to] of parts.entries()) {
+        const result = await send(to, parts.length === 1 ? idempotencyKey : `${idempotencyKey}-${index + 1}`);
+        if (result.outcome !== "sent") {
+          return parts.length === 1
+            ? result
+            : { ...result, error: `part ${index + 1} of ${parts.length}: ${result.error}` };
+        }
+        if (result.providerId) ids.push(result.providerId);
+      }
+      return { outcome: "sent", providerId: ids.length > 0 ? ids.join(",") : null };
 
-      const { data, error, headers } = response;
-      if (data) return { outcome: "sent", providerId: typeof data.id === "string" ? data.id : null };
-      if (signal.aborted) return interrupted("Resend", signal);
-      if (attempt.timedOut) {
-        return {
-          outcome: "retry",
-          error: `Resend did not answer within ${seconds(timeoutMs)}`,
-          retryAfterMs: null,
-        };
+      async function send(to: string[], key: string): Promise<DeliveryResult> {
+        const attempt = boundedSignal(signal, timeoutMs);
+        let response;
+        try {
+          response = await resend.emails.send(
+            { from: options.from, to, subject: email.subject, html: email.html, text: email.text },
+            { idempotencyKey: key, signal: attempt.signal },
+          );
+        } catch (error) {
+          // The SDK answers every failure with `error`; this is a safety net.
+          return {
+            outcome: "retry",
+            error: `Resend could not be reached: ${quote(errorMessage(error))}`,
+            retryAfterMs: null,
+          };
+        } finally {
+          attempt.clear();
+        }
+
+        const { data, error, headers } = response;
+        if (data) return { outcome: "sent", providerId: typeof data.id === "string" ? data.id : null };
+        if (signal.aborted) return interrupted("Resend", signal);
+        if (attempt.timedOut) {
+          return {
+            outcome: "retry",
+            error: `Resend did not answer within ${seconds(timeoutMs)}`,
+            retryAfterMs: null,
+          };
+        }
+        // No headers: the request never got an answer (the SDK says "Unable to fetch data" and hides why).
+        if (headers === null) {
+          return {
+            outcome: "retry",
+            error: `Resend could not be reached at ${host} (connection refused, DNS or network error)`,
+            retryAfterMs: null,
+          };
+        }
+        const retryAfterMs = parseRetryAfter(headers["retry-after"], now());
+        const status = typeof error?.statusCode === "number" ? error.statusCode : null;
+        const name = typeof error?.name === "string" && error.name ? ` (${quote(error.name)})` : "";
+        const message = error?.message ? `: ${quote(error.message)}` : "";
+        if (status === null) {
+          // An error body without Resend's statusCode (a proxy's?): the status is unknown, so try again.
+          return { outcome: "retry", error: `Resend answered an error${name}${message}`, retryAfterMs };
+        }
+        const text = `Resend answered ${status}${name}${message}`;
+        if (
+          status === 429 || status >= 500 ||
+          (status === 409 && error?.name === "concurrent_idempotent_requests")
+        ) {
+          return { outcome: "retry", error: text, retryAfterMs };
+        }
+        return { outcome: "failed", error: text };
       }
-      // No headers: the request never got an answer (the SDK says "Unable to fetch data" and hides why).
-      if (headers === null) {
-        return {
-          outcome: "retry",
-          error: `Resend could not be reached at ${host} (connection refused, DNS or network error)`,
-          retryAfterMs: null,
-        };
-      }
-      const retryAfterMs = parseRetryAfter(headers["retry-after"], now());
-      const status = typeof error?.statusCode === "number" ? error.statusCode : null;
-      const name = typeof error?.name === "string" && error.name ? ` (${quote(error.name)})` : "";
-      const message = error?.message ? `: ${quote(error.message)}` : "";
-      if (status === null) {
-        // An error body without Resend's statusCode (a proxy's?): the status is unknown, so try again.
-        return { outcome: "retry", error: `Resend answered an error${name}${message}`, retryAfterMs };
-      }
-      const text = `Resend answered ${status}${name}${message}`;
-      if (
-        status === 429 || status >= 500 ||
-        (status === 409 && error?.name === "concurrent_idempotent_requests")
-      ) {
-        return { outcome: "retry", error: text, retryAfterMs };
-      }
-      return { outcome: "failed", error: text };
     },
   };
 }

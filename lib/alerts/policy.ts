@@ -9,6 +9,9 @@
  * - A completed run outside [minDurationMs, maxDurationMs] warns, once per
  *   excursion: a job that stays slow warns again only after a normal run.
  * - While a job stays failing, `remindEveryMs` re-sends a reminder.
+ * - Alerts raised while a job is snoozed are recorded as suppressed; if a
+ *   failure alert was among them, the first chance after the snooze (the
+ *   next failure, or the next tick while still failing) alerts.
  * - A job that misses its expected start (lib/jobs/lateness.ts) is overdue
  *   once; when it starts again it is back on schedule.
  */
@@ -42,6 +45,8 @@ export interface AlertState {
   lastFailureAlertAt: Date | null;
   durationWarning: "fast" | "slow" | null;
   overdueSince: Date | null;
+  /** A failure alert or reminder was suppressed by a snooze: the next chance outside one alerts. */
+  alertOwed: boolean;
 }
 
 export const INITIAL_ALERT_STATE: AlertState = {
@@ -50,6 +55,7 @@ export const INITIAL_ALERT_STATE: AlertState = {
   lastFailureAlertAt: null,
   durationWarning: null,
   overdueSince: null,
+  alertOwed: false,
 };
 
 /** A run that has just finished (skipped runs never reach the policy). */
@@ -79,6 +85,8 @@ export interface Decision {
 /** What the clock knows about a job when the scheduler's tick looks at it. */
 export interface ClockFacts {
   now: Date;
+  /** The job's alerts are snoozed now (they are still raised, and recorded as suppressed). */
+  snoozed: boolean;
   /** Whether the job has missed its expected start, and the deadline it missed. */
   late: boolean;
   expectedBy: Date | null;
@@ -101,8 +109,13 @@ export function readAlertPolicy(stored: unknown): AlertPolicy {
   };
 }
 
-/** The state and alerts after a run of the job finished. */
-export function decideOnRun(state: AlertState, run: FinishedRun, policy: AlertPolicy): Decision {
+/** The state and alerts after a run of the job finished; `snoozed`: the job's alerts are snoozed now. */
+export function decideOnRun(
+  state: AlertState,
+  run: FinishedRun,
+  policy: AlertPolicy,
+  snoozed = false,
+): Decision {
   const alerts: AlertDraft[] = [];
   const raise = (kind: AlertKind, details: AlertDetails) => {
     if (policy.enabled) {
@@ -113,7 +126,8 @@ export function decideOnRun(state: AlertState, run: FinishedRun, policy: AlertPo
   if (run.status === "failed") {
     const failures = state.consecutiveFailures + 1;
     const failingSince = failures === 1 ? run.completedAt : state.failingSince ?? run.completedAt;
-    const alertNow = failures === 1 || failures % policy.every === 0;
+    const alertNow = policy.enabled &&
+      (failures === 1 || failures % policy.every === 0 || (state.alertOwed && !snoozed));
     if (alertNow) {
       raise("failure", {
         consecutiveFailures: failures,
@@ -126,7 +140,8 @@ export function decideOnRun(state: AlertState, run: FinishedRun, policy: AlertPo
         ...state,
         consecutiveFailures: failures,
         failingSince,
-        lastFailureAlertAt: alertNow && policy.enabled ? run.completedAt : state.lastFailureAlertAt,
+        lastFailureAlertAt: alertNow ? run.completedAt : state.lastFailureAlertAt,
+        alertOwed: alertNow ? snoozed : state.alertOwed,
       },
       alerts,
     };
@@ -151,6 +166,7 @@ export function decideOnRun(state: AlertState, run: FinishedRun, policy: AlertPo
       failingSince: null,
       lastFailureAlertAt: null,
       durationWarning: warning?.kind ?? null,
+      alertOwed: false,
     },
     alerts,
   };
@@ -187,8 +203,9 @@ export function decideOnClock(state: AlertState, facts: ClockFacts, policy: Aler
     }
   }
 
-  if (reminderDue(state, facts.now, policy)) {
-    next = { ...next, lastFailureAlertAt: facts.now };
+  const owedNow = policy.enabled && state.alertOwed && !facts.snoozed && state.consecutiveFailures > 0;
+  if (reminderDue(state, facts.now, policy) || owedNow) {
+    next = { ...next, lastFailureAlertAt: facts.now, alertOwed: facts.snoozed };
     alerts.push({
       kind: "reminder",
       executionId: facts.latestFailure?.executionId ?? null,
@@ -214,7 +231,7 @@ export function stateChanged(a: AlertState, b: AlertState): boolean {
   const time = (d: Date | null) => d?.getTime() ?? null;
   return a.consecutiveFailures !== b.consecutiveFailures || time(a.failingSince) !== time(b.failingSince) ||
     time(a.lastFailureAlertAt) !== time(b.lastFailureAlertAt) || a.durationWarning !== b.durationWarning ||
-    time(a.overdueSince) !== time(b.overdueSince);
+    time(a.overdueSince) !== time(b.overdueSince) || a.alertOwed !== b.alertOwed;
 }
 
 function durationWarning(

@@ -56,16 +56,21 @@ export function routingFromConfig(
   };
 }
 
+/** Whether a job's alerts are snoozed at `now` (they are still raised, and recorded as suppressed). */
+export function isSnoozed(job: { snoozedUntil: Date | null }, now: Date): boolean {
+  return job.snoozedUntil !== null && job.snoozedUntil > now;
+}
+
 /** Inserts drafts as alerts, each with one outbox row per channel; returns how many deliveries are pending. */
 export async function insertAlerts(
   tx: Queryable,
-  job: Pick<LockedAlertState, "jobId" | "snoozedUntil">,
+  job: Pick<LockedAlertState, "jobId" | "jobName" | "snoozedUntil">,
   drafts: AlertDraft[],
   routing: AlertRouting,
   now: Date,
 ): Promise<number> {
   if (drafts.length === 0) return 0;
-  const suppressed = job.snoozedUntil !== null && job.snoozedUntil > now;
+  const suppressed = isSnoozed(job, now);
   const recipients = await listAlertRecipients(tx, routing.email.alertTo);
   const deliveries: NewDelivery[] = [{
     channel: "email",
@@ -87,7 +92,11 @@ export async function insertAlerts(
     });
   }
   for (const draft of drafts) {
-    await insertAlert(tx, { ...draft, jobId: job.jobId, suppressed, createdAt: now }, deliveries);
+    await insertAlert(
+      tx,
+      { ...draft, jobId: job.jobId, jobName: job.jobName, suppressed, createdAt: now },
+      deliveries,
+    );
   }
   return suppressed ? 0 : drafts.length * deliveries.filter((d) => d.state === "pending").length;
 }
@@ -112,7 +121,7 @@ export async function raiseRunAlerts(
     let state = job.state;
     const drafts: AlertDraft[] = [];
     for (const run of runs.filter((r) => r.jobId === job.jobId)) {
-      const decision = decideOnRun(state, run, policy);
+      const decision = decideOnRun(state, run, policy, isSnoozed(job, now));
       state = decision.state;
       drafts.push(...decision.alerts);
     }

@@ -10,8 +10,8 @@ import type { Sql } from "../db/mod.ts";
 import type { Job } from "../jobs/define.ts";
 import { assessLateness } from "../jobs/lateness.ts";
 import { getLatestFailure, listWatchedJobs, lockAlertStates, saveAlertState } from "../queries/alerts.ts";
-import { type ClockFacts, decideOnClock, readAlertPolicy, reminderDue, stateChanged } from "./policy.ts";
-import { type AlertHooks, insertAlerts } from "./record.ts";
+import { type ClockFacts, decideOnClock, readAlertPolicy, stateChanged } from "./policy.ts";
+import { type AlertHooks, insertAlerts, isSnoozed } from "./record.ts";
 
 export interface SweepDeps {
   sql: Sql;
@@ -40,6 +40,7 @@ export async function sweepAlerts(deps: SweepDeps): Promise<number> {
     });
     const facts: ClockFacts = {
       now,
+      snoozed: isSnoozed(watched, now),
       late: lateness.late,
       expectedBy: lateness.expectedBy,
       lastStartedAt: watched.lastStartedAt,
@@ -52,7 +53,8 @@ export async function sweepAlerts(deps: SweepDeps): Promise<number> {
       const locked = (await lockAlertStates(tx, [watched.jobId])).get(watched.jobId);
       if (!locked) return { raised: 0, queued: 0 };
       const lockedPolicy = readAlertPolicy(locked.alertPolicy);
-      if (reminderDue(locked.state, now, lockedPolicy)) {
+      facts.snoozed = isSnoozed(locked, now);
+      if (locked.state.consecutiveFailures > 0) {
         facts.latestFailure = await getLatestFailure(tx, watched.jobId);
       }
       // Another instance may have got here first: decide again on the locked state.

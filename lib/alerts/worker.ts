@@ -32,8 +32,8 @@ export const POLL_INTERVAL_MS = 5_000;
 const BATCH = 20;
 
 /** The key a delivery carries on every attempt (Resend's Idempotency-Key, the webhook's header). */
-export function idempotencyKey(deliveryId: string): string {
-  return `jobwatch-alert-${deliveryId}`;
+export function idempotencyKey(deliveryKey: string): string {
+  return `jobwatch-alert-${deliveryKey}`;
 }
 
 /** How long to wait before attempt `attempts + 1`, after `attempts` attempts failed. */
@@ -148,7 +148,7 @@ export class AlertWorker {
       ? await channel.deliver(
         delivery.alert,
         delivery.recipients,
-        idempotencyKey(delivery.id),
+        idempotencyKey(delivery.deliveryKey),
         AbortSignal.timeout(SEND_TIMEOUT_MS),
       ).catch((error) => ({
         outcome: "retry" as const,

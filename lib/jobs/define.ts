@@ -43,7 +43,10 @@ interface CommonOptions {
   concurrency?: "skip" | "allow";
   /** Only critical jobs make the health check fail. Default false. */
   critical?: boolean;
-  /** How old the last success may be before the job counts as late; default derived from the schedule. */
+  /**
+   * How old the last success may be before the health check calls the job late (default: derived from
+   * the schedule); the overdue alert also waits at least this long after the last start.
+   */
   maxAgeHours?: number;
   /**
    * Failure alerts (lib/alerts/policy.ts). Default: on the 1st failure, then every 3rd in a row.

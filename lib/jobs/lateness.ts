@@ -16,7 +16,7 @@ export function graceMs(intervalMs: number): number {
 
 export interface LatenessInput {
   schedule: Schedule;
-  /** The job's maxAgeHours: when set, late means no start for this long. */
+  /** The job's maxAgeHours: when set, the deadline is at least this long after the last start. */
   maxAgeMs: number | null;
   /** The last start of a run (skipped runs are not starts); null if it never started. */
   lastStartedAt: Date | null;
@@ -37,29 +37,29 @@ export interface Lateness {
  * A job is late when `now` is past its deadline: the first occurrence of its
  * schedule after the later of its last start and `watchFrom`, plus grace
  * (10 % of the interval to the occurrence after it, at least 5 minutes). A
- * job with maxAgeHours is late when it has not started for that long.
+ * job's maxAgeHours, when set, can only make the deadline later (last start
+ * plus that age): it is the slack its owner allows, never a tighter rule.
  */
 export function assessLateness(input: LatenessInput): Lateness {
   const { schedule, lastStartedAt, watchFrom, now } = input;
   const reference = lastStartedAt && lastStartedAt > watchFrom ? lastStartedAt : watchFrom;
-  let expectedBy: Date | null;
-  if (input.maxAgeMs !== null) {
-    expectedBy = new Date(reference.getTime() + input.maxAgeMs);
-  } else {
-    let expected = schedule.next(reference);
-    let following = expected && schedule.next(expected);
-    // A run reported a little early (clock skew) belongs to the occurrence just after it.
-    if (
-      expected && following && lastStartedAt && reference === lastStartedAt &&
-      expected.getTime() - reference.getTime() <
-        Math.min(EARLY_MS, (following.getTime() - expected.getTime()) / 2)
-    ) {
-      expected = following;
-      following = schedule.next(expected);
-    }
-    expectedBy = expected && new Date(
-      expected.getTime() + graceMs((following ?? expected).getTime() - expected.getTime()),
-    );
+  let expected = schedule.next(reference);
+  let following = expected && schedule.next(expected);
+  // A run reported a little early (clock skew) belongs to the occurrence just after it.
+  if (
+    expected && following && lastStartedAt && reference === lastStartedAt &&
+    expected.getTime() - reference.getTime() <
+      Math.min(EARLY_MS, (following.getTime() - expected.getTime()) / 2)
+  ) {
+    expected = following;
+    following = schedule.next(expected);
   }
+  let deadline = expected &&
+    expected.getTime() + graceMs((following ?? expected).getTime() - expected.getTime());
+  if (input.maxAgeMs !== null) {
+    const byAge = reference.getTime() + input.maxAgeMs;
+    deadline = deadline === null || byAge > deadline ? byAge : deadline;
+  }
+  const expectedBy = deadline === null ? null : new Date(deadline);
   return { late: !input.running && expectedBy !== null && now > expectedBy, expectedBy };
 }

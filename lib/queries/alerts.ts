@@ -31,6 +31,7 @@ interface StateRow {
   lastFailureAlertAt: Date | null;
   durationWarning: "fast" | "slow" | null;
   overdueSince: Date | null;
+  alertOwed: boolean;
   snoozedUntil: Date | null;
 }
 
@@ -48,7 +49,7 @@ export async function lockAlertStates(
   const select = () =>
     tx<StateRow[]>`
       SELECT s.job_id, d.display_name AS job_name, d.alert_policy, s.consecutive_failures, s.failing_since,
-             s.last_failure_alert_at, s.duration_warning, s.overdue_since, s.snoozed_until
+             s.last_failure_alert_at, s.duration_warning, s.overdue_since, s.alert_owed, s.snoozed_until
       FROM job_alert_state s JOIN job_definitions d ON d.id = s.job_id
       WHERE s.job_id = ANY(${tx.array(ids)}::text[])
       ORDER BY s.job_id
@@ -69,14 +70,19 @@ export async function lockAlertStates(
     jobName: row.jobName,
     alertPolicy: row.alertPolicy,
     snoozedUntil: row.snoozedUntil,
-    state: {
-      consecutiveFailures: row.consecutiveFailures,
-      failingSince: row.failingSince,
-      lastFailureAlertAt: row.lastFailureAlertAt,
-      durationWarning: row.durationWarning,
-      overdueSince: row.overdueSince,
-    },
+    state: stateOf(row),
   }]));
+}
+
+function stateOf(row: StateRow): AlertState {
+  return {
+    consecutiveFailures: row.consecutiveFailures,
+    failingSince: row.failingSince,
+    lastFailureAlertAt: row.lastFailureAlertAt,
+    durationWarning: row.durationWarning,
+    overdueSince: row.overdueSince,
+    alertOwed: row.alertOwed,
+  };
 }
 
 /** Writes a job's alert state (its row is locked by `lockAlertStates`). */
@@ -90,7 +96,7 @@ export async function saveAlertState(
     UPDATE job_alert_state SET
       consecutive_failures = ${state.consecutiveFailures}, failing_since = ${state.failingSince},
       last_failure_alert_at = ${state.lastFailureAlertAt}, duration_warning = ${state.durationWarning},
-      overdue_since = ${state.overdueSince}, updated_at = ${now}
+      overdue_since = ${state.overdueSince}, alert_owed = ${state.alertOwed}, updated_at = ${now}
     WHERE job_id = ${jobId}
   `;
 }
@@ -144,6 +150,7 @@ export async function insertAlert(
   tx: Queryable,
   alert: {
     jobId: string;
+    jobName: string;
     executionId: string | null;
     kind: AlertKind;
     details: AlertDetails;
@@ -153,8 +160,10 @@ export async function insertAlert(
   deliveries: NewDelivery[],
 ): Promise<string> {
   const [row] = await tx<{ id: string }[]>`
-    INSERT INTO alerts (job_id, execution_id, kind, details, suppressed, created_at)
-    VALUES (${alert.jobId}, ${alert.executionId}, ${alert.kind}, ${tx.json(alert.details as never)},
+    INSERT INTO alerts (job_id, job_name, execution_id, kind, details, suppressed, created_at)
+    VALUES (${alert.jobId}, ${alert.jobName}, ${alert.executionId}, ${alert.kind}, ${
+    tx.json(alert.details as never)
+  },
             ${alert.suppressed}, ${alert.createdAt})
     RETURNING id::text
   `;
@@ -173,6 +182,8 @@ export async function insertAlert(
 /** An outbox row a worker has claimed, with the alert to render. */
 export interface ClaimedDelivery {
   id: string;
+  /** The row's random key, sent as the Idempotency-Key on every attempt. */
+  deliveryKey: string;
   channel: AlertChannelName;
   recipients: string[];
   /** Including this one. */
@@ -182,6 +193,7 @@ export interface ClaimedDelivery {
 
 interface ClaimRow {
   id: string;
+  deliveryKey: string;
   channel: AlertChannelName;
   recipients: string[];
   attempts: number;
@@ -217,17 +229,17 @@ export async function claimDeliveries(
         LIMIT ${options.limit}
         FOR UPDATE SKIP LOCKED
       )
-      RETURNING o.id, o.alert_id, o.channel, o.recipients, o.attempts
+      RETURNING o.id, o.delivery_key, o.alert_id, o.channel, o.recipients, o.attempts
     )
-    SELECT c.id::text, c.channel, c.recipients, c.attempts, a.id::text AS alert_id, a.kind, a.job_id,
-           d.display_name AS job_name, a.execution_id, a.details, a.created_at
+    SELECT c.id::text, c.delivery_key::text, c.channel, c.recipients, c.attempts, a.id::text AS alert_id,
+           a.kind, a.job_id, a.job_name, a.execution_id, a.details, a.created_at
     FROM claimed c
     JOIN alerts a ON a.id = c.alert_id
-    JOIN job_definitions d ON d.id = a.job_id
     ORDER BY c.id
   `;
   return rows.map((row) => ({
     id: row.id,
+    deliveryKey: row.deliveryKey,
     channel: row.channel,
     recipients: row.recipients,
     attempts: row.attempts,
@@ -292,6 +304,7 @@ export interface WatchedJob {
   /** The last start of a run that was not skipped. */
   lastStartedAt: Date | null;
   running: boolean;
+  snoozedUntil: Date | null;
   state: AlertState;
 }
 
@@ -301,7 +314,7 @@ export async function listWatchedJobs(sql: Queryable): Promise<WatchedJob[]> {
     SELECT d.id AS job_id, d.display_name AS job_name, d.max_age_hours::float8 AS max_age_hours,
            d.alert_policy, GREATEST(d.created_at, s.watch_from) AS watch_from,
            s.consecutive_failures, s.failing_since, s.last_failure_alert_at, s.duration_warning,
-           s.overdue_since, s.snoozed_until, last.started_at AS last_started_at,
+           s.overdue_since, s.alert_owed, s.snoozed_until, last.started_at AS last_started_at,
            EXISTS (SELECT 1 FROM job_executions r                -- job_executions_running_idx
                    WHERE r.job_id = d.id AND r.status = 'running') AS running
     FROM job_definitions d
@@ -320,12 +333,7 @@ export async function listWatchedJobs(sql: Queryable): Promise<WatchedJob[]> {
     watchFrom: row.watchFrom,
     lastStartedAt: row.lastStartedAt,
     running: row.running,
-    state: {
-      consecutiveFailures: row.consecutiveFailures,
-      failingSince: row.failingSince,
-      lastFailureAlertAt: row.lastFailureAlertAt,
-      durationWarning: row.durationWarning,
-      overdueSince: row.overdueSince,
-    },
+    snoozedUntil: row.snoozedUntil,
+    state: stateOf(row),
   }));
 }

@@ -61,6 +61,9 @@ export async function syncJobDefinitions(
     const inserted: string[] = [];
     const updated: string[] = [];
     for (const job of jobs) {
+      const [before] = await tx<{ schedule: string; timezone: string; retiredAt: Date | null }[]>`
+        SELECT schedule, timezone, retired_at FROM job_definitions WHERE id = ${job.id}
+      `;
       const [row] = await tx<{ inserted: boolean }[]>`
         INSERT INTO job_definitions (id, display_name, description, schedule, timezone, timeout_seconds,
                                      enabled, external, concurrency, critical, max_age_hours,
@@ -91,6 +94,17 @@ export async function syncJobDefinitions(
         RETURNING (xmax = 0) AS inserted
       `;
       if (row) (row.inserted ? inserted : updated).push(job.id);
+      if (
+        before &&
+        (before.retiredAt !== null || before.schedule !== job.schedule || before.timezone !== job.timezone)
+      ) {
+        // A new schedule (or a job back from retirement) is watched from now: its old
+        // schedule's rhythm must not make it look overdue.
+        await tx`
+          UPDATE job_alert_state SET watch_from = ${now}, overdue_since = NULL, updated_at = ${now}
+          WHERE job_id = ${job.id}
+        `;
+      }
     }
     const retired = await tx<{ id: string }[]>`
       UPDATE job_definitions SET retired_at = ${now}, updated_at = ${now}
