@@ -247,6 +247,12 @@ e2eTest(NAME, async (t) => {
       await question.waitFor();
       await page.getByRole("button", { name: "Cancel" }).click();
       await question.waitFor({ state: "detached" });
+      // Focus moves back in the render after the question closes: wait for it (a loaded machine is slow).
+      await page.waitForFunction(
+        () => document.activeElement?.getAttribute("aria-label") === "Disable Weekly Digest",
+        null,
+        { timeout: 5_000 },
+      ).catch(() => {});
       assert.equal(
         await page.evaluate(() => document.activeElement?.getAttribute("aria-label")),
         "Disable Weekly Digest",
