@@ -12,11 +12,15 @@ import { ErrorPage } from "../components/ErrorPage.tsx";
 import config from "../fresh.config.ts";
 import { type Route, routes as defaultRoutes } from "../routes/mod.ts";
 import { loadSession, requireUser } from "./auth/middleware.ts";
+import { HealthMonitor } from "./health/monitor.ts";
 import type { AppDeps, AppEnv } from "./http/context.ts";
 import { HttpError, wantsJson } from "./http/errors.ts";
 import { renderPage } from "./http/page.ts";
 import { sameOriginWrites, securityHeaders } from "./http/security.ts";
 import { staticFiles } from "./http/static.ts";
+
+/** Health, metrics and badges: answered without looking at the session. */
+const PROBE_PATHS = /^\/(health(\/|$)|api\/health\/|metrics$|badge\/)/;
 
 /** Request bodies larger than this are refused with 413 before they are read. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -87,8 +91,12 @@ function noStore(): MiddlewareHandler<AppEnv> {
   };
 }
 
-export function createApp(deps: AppDeps, routes: Route[] = defaultRoutes): Hono<AppEnv> {
+export function createApp(given: AppDeps, routes: Route[] = defaultRoutes): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  const deps: AppDeps = {
+    ...given,
+    health: given.health ?? new HealthMonitor({ sql: given.sql, now: given.now }),
+  };
 
   app.use(requestId());
   app.use(async (c, next) => {
@@ -114,7 +122,10 @@ export function createApp(deps: AppDeps, routes: Route[] = defaultRoutes): Hono<
   app.on("HEAD", "/static/*", staticFiles(config.staticDir));
 
   app.use(sameOriginWrites(deps.config.appUrl));
-  app.use(loadSession());
+  // Probes never act as a user: a stale cookie must not cost them a session lookup (or, with the
+  // database down, a wait for it) before their own bounded answer.
+  const session = loadSession();
+  app.use((c, next) => PROBE_PATHS.test(c.req.path) ? next() : session(c, next));
   app.use("/admin/*", requireUser(), noStore());
   app.use("/api/admin/*", requireUser(), noStore());
 

@@ -25,6 +25,9 @@ const ENV_VARS = [
   "TRUST_PROXY",
   "LOG_LEVEL",
   "JOBWATCH_EXAMPLES",
+  "HEALTH_TOKEN",
+  "METRICS_TOKEN",
+  "BADGES",
 ] as const;
 
 type EnvName = (typeof ENV_VARS)[number];
@@ -166,6 +169,9 @@ const schema = z.object({
     error: (issue) => `expected one of debug, info, warn, error, got ${JSON.stringify(issue.input)}`,
   }).default("info"),
   JOBWATCH_EXAMPLES: onOff.default(true),
+  HEALTH_TOKEN: z.string().min(16, "must be at least 16 characters long").optional(),
+  METRICS_TOKEN: z.string().min(16, "must be at least 16 characters long").optional(),
+  BADGES: onOff.default(false),
 }).superRefine((env, ctx) => {
   if ((env.ADMIN_EMAIL === undefined) !== (env.ADMIN_PASSWORD === undefined)) {
     ctx.addIssue({
@@ -197,6 +203,12 @@ export interface Config {
   logLevel: "debug" | "info" | "warn" | "error";
   /** Whether the shipped example jobs (and their demo data) are declared. */
   examples: boolean;
+  /** When set, /health/jobs needs it (`?token=` or a Bearer header). */
+  healthToken: string | null;
+  /** When set, /metrics needs it. */
+  metricsToken: string | null;
+  /** Whether the public status badges at /badge/:jobId.svg are served. */
+  badges: boolean;
 }
 
 /**
@@ -242,6 +254,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     trustProxy: values.TRUST_PROXY,
     logLevel: values.LOG_LEVEL,
     examples: values.JOBWATCH_EXAMPLES,
+    healthToken: values.HEALTH_TOKEN ?? null,
+    metricsToken: values.METRICS_TOKEN ?? null,
+    badges: values.BADGES,
   };
 }
 

@@ -15,7 +15,10 @@ import * as eventsApi from "./api/admin/events.ts";
 import * as executionsApi from "./api/admin/executions.ts";
 import * as adminJobsApi from "./api/admin/jobs.ts";
 import * as runsApi from "./api/runs.ts";
+import * as badge from "./badge.ts";
+import * as health from "./health.ts";
 import * as index from "./index.ts";
+import * as metrics from "./metrics.ts";
 import * as login from "./login.tsx";
 import * as logout from "./logout.ts";
 
@@ -29,6 +32,13 @@ export interface Route {
 
 export const routes: Route[] = [
   { method: "GET", path: "/", access: "public", handler: index.GET },
+  // For uptime monitors, orchestrators and Prometheus: no session (tokens when configured).
+  { method: "GET", path: "/health", access: "public", handler: health.live },
+  { method: "GET", path: "/health/ready", access: "public", handler: health.ready },
+  { method: "GET", path: "/health/jobs", access: "public", handler: health.jobs },
+  { method: "GET", path: "/api/health/jobs", access: "public", handler: health.jobs },
+  { method: "GET", path: "/metrics", access: "public", handler: metrics.GET },
+  { method: "GET", path: "/badge/:file", access: "public", handler: badge.GET },
   { method: "GET", path: "/login", access: "public", handler: login.GET },
   { method: "POST", path: "/login", access: "public", handler: login.POST },
   { method: "POST", path: "/logout", access: "public", handler: logout.POST },

@@ -68,6 +68,15 @@ Deno.test({
       const jobs = await fetch(`${url}/admin/jobs`, { headers: { cookie } });
       assert.match(await jobs.text(), /Weekly Digest Email/, "the example jobs are on by default");
 
+      const health = await fetch(`${url}/health/jobs`);
+      const report = await health.json();
+      assert.equal(health.status, 200, "a freshly started app is healthy");
+      assert.deepEqual(
+        report.jobs.map((job: { state: string }) => job.state),
+        ["new", "new", "new", "new", "new"],
+        "every example job waits for its first run",
+      );
+
       const second = await jobwatch({ PORT: "0", PGLITE_DIR: `${dir}/pglite` }).output();
       assert.equal(second.code, 1, "a second server on the same embedded database is refused");
       assert.match(new TextDecoder().decode(second.stderr), /in use by another Jobwatch process \(pid \d+\)/);

@@ -26,6 +26,7 @@ Deno.test({
         "0003_examples.sql",
         "0004_history.sql",
         "0005_alerts.sql",
+        "0006_metrics.sql",
       ]);
       assert.deepEqual(await migrate(db.sql), []);
       const tables = await db.sql<{ tableName: string }[]>`
@@ -39,6 +40,7 @@ Deno.test({
         "demo_workspaces",
         "job_alert_state",
         "job_definitions",
+        "job_execution_stats",
         "job_executions",
         "job_tokens",
         "schema_migrations",
@@ -118,11 +120,12 @@ Deno.test({
         "0003_examples.sql",
         "0004_history.sql",
         "0005_alerts.sql",
+        "0006_metrics.sql",
       ]);
       const [{ count }] = await db.sql<
         { count: number }[]
       >`SELECT count(*)::int AS count FROM schema_migrations`;
-      assert.equal(count, 5);
+      assert.equal(count, 6);
     } finally {
       await other.close();
       await db.close();

@@ -1,6 +1,7 @@
 /** What every request handler can reach: configuration, database, clock, user. */
 import type { Config } from "../config.ts";
 import type { Sql } from "../db/mod.ts";
+import type { HealthMonitor } from "../health/monitor.ts";
 import type { JobsRuntime } from "../jobs/trigger.ts";
 import type { SessionUser } from "../queries/sessions.ts";
 
@@ -12,6 +13,8 @@ export interface AppDeps {
   log: Logger;
   /** The job registry, the runner and the event bus of this instance. */
   jobs: JobsRuntime;
+  /** Health and metrics, cached; createApp makes one when it is not given. */
+  health?: HealthMonitor;
 }
 
 export interface Logger {

@@ -12,6 +12,7 @@ import type {
   DeliveryState,
 } from "../alerts/types.ts";
 import type { Queryable } from "../db/mod.ts";
+import { latestRunsJoin } from "./latest_runs.ts";
 
 export interface LockedAlertState {
   jobId: string;
@@ -314,16 +315,12 @@ export async function listWatchedJobs(sql: Queryable): Promise<WatchedJob[]> {
     SELECT d.id AS job_id, d.display_name AS job_name, d.max_age_hours::float8 AS max_age_hours,
            d.alert_policy, GREATEST(d.created_at, s.watch_from) AS watch_from,
            s.consecutive_failures, s.failing_since, s.last_failure_alert_at, s.duration_warning,
-           s.overdue_since, s.alert_owed, s.snoozed_until, last.started_at AS last_started_at,
-           EXISTS (SELECT 1 FROM job_executions r                -- job_executions_running_idx
-                   WHERE r.job_id = d.id AND r.status = 'running') AS running
+           s.overdue_since, s.alert_owed, s.snoozed_until,
+           GREATEST(latest.last_success_at, latest.last_failure_at, latest.running_since) AS last_started_at,
+           latest.running_since IS NOT NULL AS running
     FROM job_definitions d
     JOIN job_alert_state s ON s.job_id = d.id
-    LEFT JOIN LATERAL (
-      SELECT e.started_at FROM job_executions e               -- job_executions_job_started_idx
-      WHERE e.job_id = d.id AND e.status <> 'skipped'
-      ORDER BY e.started_at DESC, e.id DESC LIMIT 1
-    ) last ON true
+    ${latestRunsJoin(sql)}
     WHERE d.enabled AND d.retired_at IS NULL
   `;
   return rows.map((row) => ({

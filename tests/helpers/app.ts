@@ -13,6 +13,7 @@ import { useIslandsManifest } from "../../lib/render/page.tsx";
 import { EventBus } from "../../lib/events.ts";
 import { createRegistry, type Job, toDeclaredJob } from "../../lib/jobs/define.ts";
 import { Runner } from "../../lib/jobs/runner.ts";
+import { HealthMonitor } from "../../lib/health/monitor.ts";
 import type { JobsRuntime } from "../../lib/jobs/trigger.ts";
 import { syncJobDefinitions } from "../../lib/queries/jobs.ts";
 import type { Route } from "../../routes/mod.ts";
@@ -67,7 +68,13 @@ export interface TestApp {
 }
 
 export async function createTestApp(
-  options: { env?: Record<string, string>; routes?: Route[]; jobs?: Job[] } = {},
+  options: {
+    env?: Record<string, string>;
+    routes?: Route[];
+    jobs?: Job[];
+    /** How long health answers are reused; 0 (default) so each request sees the test's latest rows. */
+    healthCacheMs?: number;
+  } = {},
 ): Promise<TestApp> {
   await ensureBuilt();
   const db = await createTestDatabase();
@@ -89,7 +96,8 @@ export async function createTestApp(
     instanceId,
   };
   if (options.jobs) await syncJobDefinitions(db.sql, options.jobs.map(toDeclaredJob), clock.now);
-  const deps: AppDeps = { config, sql: db.sql, now, log, jobs };
+  const health = new HealthMonitor({ sql: db.sql, now, log, ttlMs: options.healthCacheMs ?? 0 });
+  const deps: AppDeps = { config, sql: db.sql, now, log, jobs, health };
   const app = createApp(deps, options.routes ?? defaultRoutes);
   return {
     app,

@@ -6,7 +6,7 @@
 import { PGlite } from "@electric-sql/pglite";
 import postgres from "postgres";
 import { connectPostgres, type Database, type Sql, wrapEmbedded } from "../../lib/db/mod.ts";
-import { migrate } from "../../lib/db/migrate.ts";
+import { migrate, MIGRATIONS_DIR, readMigrations } from "../../lib/db/migrate.ts";
 import { serveEmbedded } from "../../lib/db/pglite.ts";
 
 export interface TestDatabase extends Database {
@@ -80,4 +80,19 @@ export async function createEmptyDatabase(): Promise<TestDatabase> {
   }
   const server = await serveEmbedded(await PGlite.create("memory://"), null);
   return { ...wrapEmbedded(server, "memory://"), url: null };
+}
+
+/** Applies only the migrations numbered below `first` (e.g. "0006"): the schema an upgrade starts from. */
+export async function migrateBefore(sql: Sql, first: string): Promise<void> {
+  const dir = await Deno.makeTempDir();
+  try {
+    for (const migration of await readMigrations()) {
+      if (migration.name < first) {
+        await Deno.copyFile(new URL(migration.name, MIGRATIONS_DIR), `${dir}/${migration.name}`);
+      }
+    }
+    await migrate(sql, new URL(`file://${dir}/`));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 }
