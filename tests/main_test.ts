@@ -3,6 +3,7 @@
  * prints where to sign in, and refuses bad configuration with one line.
  */
 import assert from "node:assert/strict";
+import { startFakeResend } from "./helpers/fake_resend.ts";
 
 const ROOT = new URL("../", import.meta.url);
 
@@ -92,6 +93,76 @@ Deno.test({
         1,
         `one warning at start-up, in:\n${logged}`,
       );
+    }
+  },
+});
+
+Deno.test({
+  name: "the running app e-mails an external job's failure through Resend (to the admins and ALERT_TO)",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const fake = await startFakeResend();
+    const dir = await Deno.makeTempDir({ prefix: "jw-main-" });
+    const child = jobwatch({
+      PORT: "0",
+      PGLITE_DIR: `${dir}/pglite`,
+      ADMIN_EMAIL: "ada@example.com",
+      ADMIN_PASSWORD: "correct horse battery staple",
+      RESEND_API_KEY: "re_test_key",
+      RESEND_BASE_URL: fake.url,
+      ALERT_FROM: "Jobwatch <jobs@example.com>",
+      ALERT_TO: "ops@example.com",
+    }).spawn();
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    const errors = new Response(child.stderr).text();
+    let output = "";
+    try {
+      const deadline = Date.now() + 60_000;
+      while (!/Sign in at .*\n/.test(output) && Date.now() < deadline) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        output += value;
+      }
+      const url = /running at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
+      assert.ok(url, `no URL in:\n${output}`);
+      const signIn = await fetch(`${url}/login`, {
+        method: "POST",
+        redirect: "manual",
+        headers: { "content-type": "application/x-www-form-urlencoded", origin: url },
+        body: new URLSearchParams({ email: "ada@example.com", password: "correct horse battery staple" }),
+      });
+      const cookie = signIn.headers.get("set-cookie")!.split(";")[0];
+      await signIn.body?.cancel();
+      const tokenPage = await fetch(`${url}/admin/jobs/nightly-backup/tokens`, {
+        method: "POST",
+        headers: { cookie, origin: url, "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ label: "test" }),
+      });
+      const token = /jw_[A-Za-z0-9_-]{43}/.exec(await tokenPage.text())?.[0];
+      assert.ok(token, "the new token is shown once");
+
+      const report = await fetch(`${url}/api/runs/nightly-backup`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ status: "failed", error: "disk full </pre><b>", durationMs: 1200 }),
+      });
+      assert.equal(report.status, 201, await report.text());
+      const [request] = await fake.waitForRequests(1, 15_000);
+      const body = request.body as { to: string[]; subject: string; html: string };
+      assert.equal(body.subject, "Job failed: Nightly Backup");
+      assert.deepEqual(body.to, ["ada@example.com", "ops@example.com"]);
+      assert.ok(body.html.includes("disk full &lt;/pre&gt;&lt;b&gt;"));
+      assert.match(request.idempotencyKey ?? "", /^jobwatch-alert-[0-9a-f-]{36}$/);
+    } finally {
+      child.kill("SIGTERM");
+      await child.status;
+      await reader.cancel().catch(() => {});
+      const logged = await errors;
+      await fake.close();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+      assert.doesNotMatch(logged, /re_test_key/, "the API key is never logged");
+      assert.doesNotMatch(logged, /alert e-mails are off/);
     }
   },
 });
