@@ -23,61 +23,73 @@ CREATE FUNCTION jobwatch_duration_bounds_ms() RETURNS INTEGER[] LANGUAGE sql IMM
 $$;
 
 -- The 1-based bucket a duration falls in (the first bound it does not
--- exceed); array_length + 1 for longer ones. width_bucket counts the
--- thresholds <= its operand, so for whole milliseconds bound + 1 makes the
--- bounds inclusive, as Prometheus's `le` is.
+-- exceed); 13 for longer ones. width_bucket counts the thresholds <= its
+-- operand, so for whole milliseconds bound + 1 makes the bounds inclusive, as
+-- Prometheus's `le` is. The literal must match jobwatch_duration_bounds_ms().
 CREATE FUNCTION jobwatch_duration_bucket(duration_ms INTEGER) RETURNS INTEGER LANGUAGE sql IMMUTABLE AS $$
-  SELECT width_bucket(duration_ms, ARRAY(SELECT b + 1 FROM unnest(jobwatch_duration_bounds_ms()) AS b)) + 1
+  SELECT width_bucket(duration_ms,
+    '{101, 251, 501, 1001, 2501, 5001, 10001, 30001, 60001, 300001, 900001, 3600001}'::integer[]) + 1
 $$;
 
-CREATE FUNCTION job_executions_count() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-  timed   BOOLEAN := NEW.status IN ('completed', 'failed') AND NEW.duration_ms IS NOT NULL;
-  bucket  INTEGER := CASE WHEN timed THEN jobwatch_duration_bucket(GREATEST(NEW.duration_ms, 0)) END;
-  empty   BIGINT[] := array_fill(0::bigint, ARRAY[array_length(jobwatch_duration_bounds_ms(), 1) + 1]);
-BEGIN
-  IF NEW.status = 'running' OR (TG_OP = 'UPDATE' AND OLD.status = NEW.status) THEN
-    RETURN NULL;
-  END IF;
+-- What the counting needs of a run.
+CREATE TYPE jobwatch_counted_run AS (job_id TEXT, status job_status, duration_ms INTEGER);
+
+-- Adds runs that reached a final state to the totals: one upsert per job and
+-- status, however many runs a statement finished.
+CREATE FUNCTION jobwatch_count_runs(runs jobwatch_counted_run[]) RETURNS void LANGUAGE sql AS $$
   INSERT INTO job_execution_stats AS s (job_id, status, runs, duration_sum_ms, buckets)
-  VALUES (NEW.job_id, NEW.status, 1,
-          CASE WHEN timed THEN GREATEST(NEW.duration_ms, 0) ELSE 0 END,
-          CASE WHEN timed THEN array_fill(0::bigint, ARRAY[bucket - 1]) || 1::bigint
-                               || array_fill(0::bigint, ARRAY[array_length(empty, 1) - bucket])
-               ELSE empty END)
+  SELECT r.job_id, r.status, count(*), COALESCE(sum(r.ms) FILTER (WHERE r.bucket IS NOT NULL), 0),
+         ARRAY[count(*) FILTER (WHERE r.bucket = 1), count(*) FILTER (WHERE r.bucket = 2),
+               count(*) FILTER (WHERE r.bucket = 3), count(*) FILTER (WHERE r.bucket = 4),
+               count(*) FILTER (WHERE r.bucket = 5), count(*) FILTER (WHERE r.bucket = 6),
+               count(*) FILTER (WHERE r.bucket = 7), count(*) FILTER (WHERE r.bucket = 8),
+               count(*) FILTER (WHERE r.bucket = 9), count(*) FILTER (WHERE r.bucket = 10),
+               count(*) FILTER (WHERE r.bucket = 11), count(*) FILTER (WHERE r.bucket = 12),
+               count(*) FILTER (WHERE r.bucket = 13)]
+  FROM (
+    SELECT u.job_id, u.status, GREATEST(u.duration_ms, 0) AS ms,
+           CASE WHEN u.status IN ('completed', 'failed') AND u.duration_ms IS NOT NULL
+                THEN jobwatch_duration_bucket(GREATEST(u.duration_ms, 0)) END AS bucket
+    FROM unnest(runs) AS u
+    WHERE u.status <> 'running'
+  ) r
+  GROUP BY r.job_id, r.status
   ON CONFLICT (job_id, status) DO UPDATE SET
-    runs = s.runs + 1,
-    duration_sum_ms = s.duration_sum_ms + CASE WHEN timed THEN GREATEST(NEW.duration_ms, 0) ELSE 0 END,
-    buckets = CASE WHEN timed
-                THEN s.buckets[1:bucket - 1] || (s.buckets[bucket] + 1) || s.buckets[bucket + 1:]
-                ELSE s.buckets END;
+    runs = s.runs + EXCLUDED.runs,
+    duration_sum_ms = s.duration_sum_ms + EXCLUDED.duration_sum_ms,
+    buckets = ARRAY(SELECT a + b FROM unnest(s.buckets, EXCLUDED.buckets) WITH ORDINALITY AS t(a, b, i) ORDER BY i)
+$$;
+
+-- Statement-level triggers with transition tables: a bulk insert of a
+-- million runs costs one aggregation, not a million upserts.
+CREATE FUNCTION job_executions_count_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM jobwatch_count_runs(ARRAY(
+    SELECT (n.job_id, n.status, n.duration_ms)::jobwatch_counted_run FROM inserted_rows n
+    WHERE n.status <> 'running'));
   RETURN NULL;
 END
 $$;
-CREATE TRIGGER job_executions_count AFTER INSERT OR UPDATE OF status ON job_executions
-  FOR EACH ROW EXECUTE FUNCTION job_executions_count();
+CREATE TRIGGER job_executions_count_inserted AFTER INSERT ON job_executions
+  REFERENCING NEW TABLE AS inserted_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION job_executions_count_inserted();
 
--- The history so far: each run's bucket once, then one row per job and status.
-WITH timed AS (
-  SELECT job_id, status,
-         CASE WHEN status IN ('completed', 'failed') AND duration_ms IS NOT NULL
-              THEN jobwatch_duration_bucket(GREATEST(duration_ms, 0)) END AS bucket,
-         GREATEST(duration_ms, 0) AS ms
-  FROM job_executions
-  WHERE status <> 'running'
-),
-per_bucket AS (
-  SELECT job_id, status, bucket, count(*) AS runs, COALESCE(sum(ms) FILTER (WHERE bucket IS NOT NULL), 0) AS ms
-  FROM timed
-  GROUP BY job_id, status, bucket
-)
-INSERT INTO job_execution_stats (job_id, status, runs, duration_sum_ms, buckets)
-SELECT p.job_id, p.status, sum(p.runs), sum(p.ms),
-       ARRAY(
-         SELECT COALESCE(sum(q.runs), 0)::bigint
-         FROM generate_series(1, array_length(jobwatch_duration_bounds_ms(), 1) + 1) AS b
-         LEFT JOIN per_bucket q ON q.job_id = p.job_id AND q.status = p.status AND q.bucket = b
-         GROUP BY b ORDER BY b
-       )
-FROM per_bucket p
-GROUP BY p.job_id, p.status;
+-- An UPDATE counts a run only when it changes its status (running → completed,
+-- failed): re-setting the same status counts nothing.
+CREATE FUNCTION job_executions_count_updated() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM jobwatch_count_runs(ARRAY(
+    SELECT (n.job_id, n.status, n.duration_ms)::jobwatch_counted_run
+    FROM updated_rows n JOIN previous_rows o ON o.id = n.id
+    WHERE n.status <> o.status AND n.status <> 'running'));
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER job_executions_count_updated AFTER UPDATE ON job_executions
+  REFERENCING OLD TABLE AS previous_rows NEW TABLE AS updated_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION job_executions_count_updated();
+
+-- The history so far.
+SELECT jobwatch_count_runs(ARRAY(
+  SELECT (e.job_id, e.status, e.duration_ms)::jobwatch_counted_run FROM job_executions e
+  WHERE e.status <> 'running'));

@@ -230,3 +230,24 @@ Deno.test("the test's exposition reader refuses what Prometheus would", () => {
   assert.doesNotThrow(() => parseExposition(histogram(2)));
   assert.throws(() => parseExposition(histogram(1)), /cumulative/);
 });
+
+Deno.test({
+  name: "each duration lands in the first bucket whose bound it does not exceed, bound included",
+  ...dbTest,
+  fn: () =>
+    withApp(async (testApp) => {
+      const sql = testApp.db.sql;
+      const [{ bounds }] = await sql<{ bounds: number[] }[]>`SELECT jobwatch_duration_bounds_ms() AS bounds`;
+      const probes = bounds.flatMap((bound) => [bound, bound + 1]).concat([0, -5]);
+      const rows = await sql<{ ms: number; bucket: number }[]>`
+        SELECT ms, jobwatch_duration_bucket(ms) AS bucket FROM unnest(${sql.array(probes)}::int[]) AS ms
+      `;
+      const bucketOf = new Map(rows.map((row) => [row.ms, row.bucket]));
+      bounds.forEach((bound, index) => {
+        assert.equal(bucketOf.get(bound), index + 1, `${bound} ms is in le=${bound}`);
+        assert.equal(bucketOf.get(bound + 1), index + 2, `${bound + 1} ms is in the next bucket`);
+      });
+      assert.equal(bucketOf.get(0), 1);
+      assert.equal(bucketOf.get(-5), 1);
+    }),
+});
