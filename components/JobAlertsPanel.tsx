@@ -82,7 +82,16 @@ function SnoozeForm({ jobId, error, now }: { jobId: string; error: SnoozeFormErr
       <fieldset class="flex flex-wrap items-center gap-2">
         <legend class="mb-1 text-xs font-medium text-gray-600 dark:text-gray-300">Snooze for</legend>
         {Object.entries(SNOOZE_DURATIONS).map(([value, { label }]) => (
-          <button key={value} type="submit" name="for" value={value} class={BUTTON}>{label}</button>
+          <button
+            key={value}
+            type="submit"
+            name="for"
+            value={value}
+            class={BUTTON}
+            aria-label={`Snooze for ${label}`}
+          >
+            {label}
+          </button>
         ))}
       </fieldset>
       <label class="block text-xs font-medium text-gray-600 dark:text-gray-300">
