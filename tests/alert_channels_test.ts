@@ -3,6 +3,7 @@ import { createResendChannel, createWebhookChannel, parseRetryAfter } from "../l
 import { isSlackWebhook, renderEmail, renderWebhookPayload } from "../lib/alerts/message.ts";
 import type { AlertRecord, DeliveryResult } from "../lib/alerts/types.ts";
 import { type FakeResend, startFakeResend } from "./helpers/fake_resend.ts";
+import { makeAlertRecord } from "./helpers/fixtures.ts";
 
 const APP_URL = "https://jobwatch.example.com";
 const API_KEY = "re_test_5ecret_Key";
@@ -10,23 +11,7 @@ const FROM = "Jobwatch <alerts@example.com>";
 const TO = ["ops@example.com", "oncall@example.com"];
 const HOOK_PATH = "/services/T000/B000/s3cretToken?channel=ops";
 
-const alert: AlertRecord = {
-  id: "7",
-  kind: "failure",
-  jobId: "weekly-digest",
-  jobName: "Weekly Digest Email",
-  executionId: "5f0c1e7a-3b1d-4c55-9a55-6d1f2b0b9e01",
-  details: {
-    consecutiveFailures: 1,
-    errorMessage: "SMTP connection refused",
-    periodKey: "2027-03-01T09:00:00Z",
-    trigger: "scheduled",
-    startedAt: "2027-03-01T09:00:00.000Z",
-    completedAt: "2027-03-01T09:00:12.400Z",
-    durationMs: 12_400,
-  },
-  createdAt: new Date("2027-03-01T09:00:13Z"),
-};
+const alert: AlertRecord = makeAlertRecord({ id: "7" });
 
 async function withFake(fn: (fake: FakeResend) => Promise<void>): Promise<void> {
   const fake = await startFakeResend();

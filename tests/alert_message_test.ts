@@ -1,30 +1,11 @@
 import assert from "node:assert/strict";
 import { isSlackWebhook, renderEmail, renderWebhookPayload } from "../lib/alerts/message.ts";
 import { type AlertRecord, MAX_ALERT_ERROR_CHARS } from "../lib/alerts/types.ts";
+import { ALERT_EXECUTION_ID, makeAlertRecord } from "./helpers/fixtures.ts";
 
 const APP_URL = "https://jobwatch.example.com";
-const EXECUTION_ID = "5f0c1e7a-3b1d-4c55-9a55-6d1f2b0b9e01";
-
-function makeAlert(overrides: Partial<AlertRecord> = {}): AlertRecord {
-  return {
-    id: "42",
-    kind: "failure",
-    jobId: "weekly-digest",
-    jobName: "Weekly Digest Email",
-    executionId: EXECUTION_ID,
-    details: {
-      consecutiveFailures: 1,
-      errorMessage: "SMTP connection refused",
-      periodKey: "2027-03-01T09:00:00Z",
-      trigger: "scheduled",
-      startedAt: "2027-03-01T09:00:00.000Z",
-      completedAt: "2027-03-01T09:00:12.400Z",
-      durationMs: 12_400,
-    },
-    createdAt: new Date("2027-03-01T09:00:13Z"),
-    ...overrides,
-  };
-}
+const EXECUTION_ID = ALERT_EXECUTION_ID;
+const makeAlert = makeAlertRecord;
 
 function withError(errorMessage: string): AlertRecord {
   const alert = makeAlert();

@@ -5,13 +5,7 @@
  */
 import type postgres from "postgres";
 import { type AlertPolicy, readAlertPolicy } from "../alerts/policy.ts";
-import type {
-  AlertChannelName,
-  AlertDetails,
-  AlertKind,
-  AlertRecord,
-  DeliveryState,
-} from "../alerts/types.ts";
+import type { AlertChannelName, AlertRecord, DeliveryState } from "../alerts/types.ts";
 import type { Queryable } from "../db/mod.ts";
 import type { Cursor } from "../history.ts";
 import { isUuid } from "../ids.ts";
@@ -70,15 +64,8 @@ type DeliveryJson = Omit<AlertDelivery, "nextAttemptAt" | "lastAttemptAt" | "sen
   sentAt: number | null;
 };
 
-interface AlertRow {
-  id: string;
-  kind: AlertKind;
-  jobId: string;
-  jobName: string;
-  executionId: string | null;
-  details: AlertDetails;
+interface AlertRow extends AlertRecord {
   suppressed: boolean;
-  createdAt: Date;
   cursorAt: string;
   deliveries: DeliveryJson[];
 }

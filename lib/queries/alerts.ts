@@ -23,16 +23,11 @@ export interface LockedAlertState {
   snoozedUntil: Date | null;
 }
 
-interface StateRow {
+/** A job_alert_state row with its job's name and policy, as selected (the state's columns flat). */
+interface StateRow extends AlertState {
   jobId: string;
   jobName: string;
   alertPolicy: unknown;
-  consecutiveFailures: number;
-  failingSince: Date | null;
-  lastFailureAlertAt: Date | null;
-  durationWarning: "fast" | "slow" | null;
-  overdueSince: Date | null;
-  alertOwed: boolean;
   snoozedUntil: Date | null;
 }
 

@@ -4,6 +4,7 @@
  * They write straight to the tables and import nothing of the app, so the
  * query tests stay quick to load.
  */
+import type { AlertRecord } from "../../lib/alerts/types.ts";
 import type { Sql } from "../../lib/db/mod.ts";
 import type { ExecutionStatus } from "../../lib/events.ts";
 import type { Trigger } from "../../lib/jobs/define.ts";
@@ -51,4 +52,29 @@ export async function makeExecution(sql: Sql, fixture: ExecutionFixture): Promis
     RETURNING id
   `;
   return id;
+}
+
+/** The execution id of `makeAlertRecord`'s alert. */
+export const ALERT_EXECUTION_ID = "5f0c1e7a-3b1d-4c55-9a55-6d1f2b0b9e01";
+
+/** A failure alert of "Weekly Digest Email", as the channels get it (no database involved). */
+export function makeAlertRecord(overrides: Partial<AlertRecord> = {}): AlertRecord {
+  return {
+    id: "42",
+    kind: "failure",
+    jobId: "weekly-digest",
+    jobName: "Weekly Digest Email",
+    executionId: ALERT_EXECUTION_ID,
+    details: {
+      consecutiveFailures: 1,
+      errorMessage: "SMTP connection refused",
+      periodKey: "2027-03-01T09:00:00Z",
+      trigger: "scheduled",
+      startedAt: "2027-03-01T09:00:00.000Z",
+      completedAt: "2027-03-01T09:00:12.400Z",
+      durationMs: 12_400,
+    },
+    createdAt: new Date("2027-03-01T09:00:13Z"),
+    ...overrides,
+  };
 }
