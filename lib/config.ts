@@ -28,6 +28,8 @@ const ENV_VARS = [
   "HEALTH_TOKEN",
   "METRICS_TOKEN",
   "BADGES",
+  "JOB_RETENTION_DAYS",
+  "HEALTH_CACHE_SECONDS",
 ] as const;
 
 type EnvName = (typeof ENV_VARS)[number];
@@ -172,6 +174,8 @@ const schema = z.object({
   HEALTH_TOKEN: z.string().min(16, "must be at least 16 characters long").optional(),
   METRICS_TOKEN: z.string().min(16, "must be at least 16 characters long").optional(),
   BADGES: onOff.default(false),
+  JOB_RETENTION_DAYS: integer(0, 3650).default(90),
+  HEALTH_CACHE_SECONDS: integer(0, 300).default(5),
 }).superRefine((env, ctx) => {
   if ((env.ADMIN_EMAIL === undefined) !== (env.ADMIN_PASSWORD === undefined)) {
     ctx.addIssue({
@@ -209,6 +213,10 @@ export interface Config {
   metricsToken: string | null;
   /** Whether the public status badges at /badge/:jobId.svg are served. */
   badges: boolean;
+  /** How long a health or metrics answer is reused; 0 reads the database for every request. */
+  healthCacheSeconds: number;
+  /** Days of run and alert history the nightly jobwatch-retention job keeps; 0 keeps it forever. */
+  retentionDays: number;
 }
 
 /**
@@ -257,6 +265,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     healthToken: values.HEALTH_TOKEN ?? null,
     metricsToken: values.METRICS_TOKEN ?? null,
     badges: values.BADGES,
+    retentionDays: values.JOB_RETENTION_DAYS,
+    healthCacheSeconds: values.HEALTH_CACHE_SECONDS,
   };
 }
 

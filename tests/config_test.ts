@@ -113,3 +113,28 @@ Deno.test("a bad JOBWATCH_EXAMPLES names the variable, the rule and the value", 
 Deno.test("JOBWATCH_EXAMPLES is in the documented variable list", () => {
   assert.ok(CONFIG_VARIABLES.includes("JOBWATCH_EXAMPLES"));
 });
+
+Deno.test("JOB_RETENTION_DAYS keeps 90 days by default, takes 0 (forever) to 3650, and names itself when bad", () => {
+  assert.equal(loadConfig({}).retentionDays, 90);
+  assert.equal(loadConfig({ JOB_RETENTION_DAYS: "30" }).retentionDays, 30);
+  assert.equal(loadConfig({ JOB_RETENTION_DAYS: "0" }).retentionDays, 0);
+  assert.equal(
+    configError({ JOB_RETENTION_DAYS: "3651" }),
+    'JOB_RETENTION_DAYS: expected an integer between 0 and 3650, got "3651"',
+  );
+  assert.equal(
+    configError({ JOB_RETENTION_DAYS: "90d" }),
+    'JOB_RETENTION_DAYS: expected an integer between 0 and 3650, got "90d"',
+  );
+  assert.ok(CONFIG_VARIABLES.includes("JOB_RETENTION_DAYS"));
+});
+
+Deno.test("HEALTH_CACHE_SECONDS is 5 by default, 0 turns the health cache off, and a bad value names itself", () => {
+  assert.equal(loadConfig({}).healthCacheSeconds, 5);
+  assert.equal(loadConfig({ HEALTH_CACHE_SECONDS: "0" }).healthCacheSeconds, 0);
+  assert.equal(
+    configError({ HEALTH_CACHE_SECONDS: "-1" }),
+    'HEALTH_CACHE_SECONDS: expected an integer between 0 and 300, got "-1"',
+  );
+  assert.ok(CONFIG_VARIABLES.includes("HEALTH_CACHE_SECONDS"));
+});

@@ -393,17 +393,20 @@ Deno.test({
     }),
 });
 
-Deno.test("declaredJobs lists no job with the examples off, and exactly the five examples with them on", () => {
-  assert.deepEqual(declaredJobs({ examples: false }), []);
-  const jobs = declaredJobs({ examples: true });
+Deno.test("declaredJobs always lists the built-in retention job, and the five examples after it only with them on", () => {
+  assert.deepEqual(declaredJobs({ examples: false, retentionDays: 90 }).map((job) => job.id), [
+    "jobwatch-retention",
+  ]);
+  const jobs = declaredJobs({ examples: true, retentionDays: 90 });
   assert.deepEqual(jobs.map((job) => job.id), [
+    "jobwatch-retention",
     "session-cleanup",
     "usage-report",
     "weekly-digest",
     "payment-retry",
     "nightly-backup",
   ]);
-  assert.equal(createRegistry(jobs).size, 5);
+  assert.equal(createRegistry(jobs).size, 6);
   const backup = jobs.find((job) => job.id === "nightly-backup")!;
   assert.equal(backup.external, true);
   assert.equal(backup.run, null);

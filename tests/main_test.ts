@@ -74,8 +74,8 @@ Deno.test({
       assert.equal(health.status, 200, "a freshly started app is healthy");
       assert.deepEqual(
         report.jobs.map((job: { state: string }) => job.state),
-        ["new", "new", "new", "new", "new"],
-        "every example job waits for its first run",
+        ["new", "new", "new", "new", "new", "new"],
+        "every job (the retention job and the five examples) waits for its first run",
       );
 
       const second = await jobwatch({ PORT: "0", PGLITE_DIR: `${dir}/pglite` }).output();

@@ -5,8 +5,9 @@
  * instead of a crash with a stack trace at start-up.
  */
 import { createRegistry, type Job } from "./define.ts";
+import type { JobsConfig } from "./mod.ts";
 
-export async function loadJobs(config: { examples: boolean }): Promise<Map<string, Job>> {
+export async function loadJobs(config: JobsConfig): Promise<Map<string, Job>> {
   const { declaredJobs } = await import("./mod.ts");
   return createRegistry(declaredJobs(config));
 }
