@@ -7,6 +7,7 @@ import { type AlertHooks, routingFromConfig } from "./lib/alerts/record.ts";
 import type { AlertChannel, AlertChannelName } from "./lib/alerts/types.ts";
 import { AlertWorker } from "./lib/alerts/worker.ts";
 import { createApp } from "./lib/app.ts";
+import { DASHBOARD_CACHE_MS, JobSummaryCache } from "./lib/dashboard_cache.ts";
 import { warmUpPasswordCheck } from "./lib/auth/password.ts";
 import { ensureAdmin } from "./lib/bootstrap.ts";
 import { type Config, ConfigError, loadConfig } from "./lib/config.ts";
@@ -14,7 +15,7 @@ import { type Database, openDatabase } from "./lib/db/mod.ts";
 import { migrate, MigrationError } from "./lib/db/migrate.ts";
 import { DatabaseLockedError } from "./lib/db/pglite.ts";
 import { EventBus, relayNotifications } from "./lib/events.ts";
-import { JobDefinitionError, toDeclaredJob } from "./lib/jobs/define.ts";
+import { createRegistry, type Job, JobDefinitionError, toDeclaredJob } from "./lib/jobs/define.ts";
 import { seedDemoData } from "./lib/jobs/examples/demo_data.ts";
 import { loadJobs } from "./lib/jobs/load.ts";
 import { Runner } from "./lib/jobs/runner.ts";
@@ -30,7 +31,13 @@ function fail(message: string): never {
   Deno.exit(1);
 }
 
-async function start(): Promise<SchedulerDeps> {
+/** What an embedding entry point (the benchmark's app) adds to a normal start. */
+export interface StartOptions {
+  /** Declared next to the jobs of lib/jobs/mod.ts. */
+  extraJobs?: Job[];
+}
+
+async function start(options: StartOptions = {}): Promise<SchedulerDeps> {
   let config: Config;
   try {
     config = loadConfig(Deno.env.toObject());
@@ -43,6 +50,7 @@ async function start(): Promise<SchedulerDeps> {
   let registry;
   try {
     registry = await loadJobs(config);
+    if (options.extraJobs) registry = createRegistry([...registry.values(), ...options.extraJobs]);
   } catch (error) {
     if (error instanceof JobDefinitionError) fail(error.message);
     throw error;
@@ -86,6 +94,7 @@ async function start(): Promise<SchedulerDeps> {
   const runner = new Runner({ sql: db.sql, bus, log, now, instanceId, alerts });
   const jobs = { registry, runner, bus, instanceId, alerts };
   if (db.kind === "postgres") await relayNotifications(db.sql, bus, instanceId);
+  const dashboard = new JobSummaryCache({ sql: db.sql, bus, ttlMs: DASHBOARD_CACHE_MS });
   const scheduler: SchedulerDeps = { sql: db.sql, registry, runner, bus, log, now, instanceId, alerts };
   if (db.kind === "pglite") refreshStatistics = refreshEmbeddedStatistics(db.sql);
 
@@ -97,7 +106,7 @@ async function start(): Promise<SchedulerDeps> {
       if (!Deno.env.get("APP_URL")) {
         config = { ...config, appUrl: `http://${hostname === "0.0.0.0" ? "localhost" : hostname}:${port}` };
       }
-      app = createApp({ config, sql: db.sql, now, log, jobs });
+      app = createApp({ config, sql: db.sql, now, log, jobs, dashboard });
       worker = new AlertWorker({ sql: db.sql, log, now, instanceId, channels: alertChannels(config) });
       worker.start();
       deliverAlerts = () => worker!.wake();
@@ -200,6 +209,15 @@ async function runTick(scheduler: SchedulerDeps): Promise<void> {
   } finally {
     ticking = false;
   }
+}
+
+/**
+ * Starts Jobwatch without its Deno.cron tick: the start-up tick (reaping and
+ * catch-up) still runs, later ones only when the caller runs them. For the
+ * benchmark, which measures pages and the runs API without minute ticks.
+ */
+export function startWithoutCron(options: StartOptions): Promise<SchedulerDeps> {
+  return start(options);
 }
 
 if (import.meta.main) {

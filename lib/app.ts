@@ -2,6 +2,7 @@
  * The Hono application: middleware in order, the route table, and the one
  * place where errors become responses.
  */
+import { JobSummaryCache } from "./dashboard_cache.ts";
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { compress } from "hono/compress";
@@ -95,7 +96,9 @@ export function createApp(given: AppDeps, routes: Route[] = defaultRoutes): Hono
   const app = new Hono<AppEnv>();
   const deps: AppDeps = {
     ...given,
-    health: given.health ?? new HealthMonitor({ sql: given.sql, now: given.now }),
+    health: given.health ??
+      new HealthMonitor({ sql: given.sql, now: given.now, ttlMs: given.config.healthCacheSeconds * 1000 }),
+    dashboard: given.dashboard ?? new JobSummaryCache({ sql: given.sql, bus: given.jobs.bus }),
   };
 
   app.use(requestId());

@@ -4,6 +4,7 @@ import type { ExecutionStatus } from "../lib/events.ts";
 import { decodeCursor, type HistoryPage, type HistoryQuery } from "../lib/history.ts";
 import { listAuditEvents, recordAuditEvent } from "../lib/queries/audit.ts";
 import {
+  ESTIMATE_ONLY_ABOVE,
   EXACT_TOTAL_CAP,
   executionPageStatement,
   getExecutionDetail,
@@ -292,6 +293,11 @@ Deno.test({
       // Between ANALYZE runs the estimate follows the table's growth: the planner scales by its pages.
       await makeManyExecutions(sql, "bulk", 5_000, "2030-01-01T00:00:00Z");
       await near(25_001, 0.1)({});
+      // Statistics that put the table far above the cap: the estimate is the total, nothing is counted.
+      await sql`UPDATE pg_class SET reltuples = 2000000 WHERE oid = 'job_executions'::regclass`;
+      const trusted = (await listExecutions(sql, { limit: 1 })).total;
+      assert.equal(trusted.estimated, true);
+      assert.ok(trusted.value > ESTIMATE_ONLY_ABOVE, `the planner's ${trusted.value}, not a count`);
     }),
 });
 

@@ -4,6 +4,9 @@ import PasswordInput from "../islands/PasswordInput.tsx";
 import { generatedManifestSource, listIslands, readManifest } from "../lib/render/build.ts";
 import { assertPlainJson } from "../lib/render/islands.ts";
 import { renderDocument } from "../lib/render/page.tsx";
+import { classTokensOf, extractCss } from "../lib/render/twind.ts";
+import { consume, stringify, twind, virtual } from "@twind/core";
+import freshConfig from "../fresh.config.ts";
 import { createTestApp, dbTest, ensureBuilt, makeUser } from "./helpers/app.ts";
 
 function Page({ children }: { children?: preact.ComponentChildren }) {
@@ -116,4 +119,24 @@ Deno.test("page titles and text are escaped", async () => {
   });
   assert.doesNotMatch(html, /<script|<img/);
   assert.match(html, /<body>&lt;img src=x onerror=alert\(1\)/);
+});
+
+Deno.test("page CSS is cached by class set and matches what twind generates from the page", () => {
+  const fresh = (html: string) => {
+    const tw = twind(freshConfig.twind, virtual());
+    consume(html, tw);
+    return stringify(tw.target);
+  };
+  const cards =
+    `<main class="grid gap-4 md:grid-cols-2"><p class="text-sm text-red-700 dark:text-red-300">x</p></main>`;
+  const table = `<table class="w-full text-left"><td class="px-3 py-2 font-mono">y</td></table>`;
+  assert.equal(extractCss(cards), fresh(cards));
+  assert.equal(extractCss(table), fresh(table));
+  // The same classes in another order and with other text: the same CSS, from the cache.
+  const reordered =
+    `<main class="md:grid-cols-2 gap-4 grid"><p class="dark:text-red-300 text-red-700 text-sm">z</p></main>`;
+  assert.equal(extractCss(reordered), extractCss(cards));
+  assert.ok(extractCss(cards).includes(".text-red-700"));
+  assert.ok(!extractCss(cards).includes(".font-mono"), "one page's classes do not leak into another's CSS");
+  assert.deepEqual(classTokensOf(`<a class="b a"></a><b class=" a  c "></b>`), ["a", "b", "c"]);
 });

@@ -1,4 +1,5 @@
 /** What every request handler can reach: configuration, database, clock, user. */
+import type { JobSummaryCache } from "../dashboard_cache.ts";
 import type { Config } from "../config.ts";
 import type { Sql } from "../db/mod.ts";
 import type { HealthMonitor } from "../health/monitor.ts";
@@ -15,6 +16,8 @@ export interface AppDeps {
   jobs: JobsRuntime;
   /** Health and metrics, cached; createApp makes one when it is not given. */
   health?: HealthMonitor;
+  /** The dashboard's job summaries, shared between requests; createApp makes an uncached one when not given. */
+  dashboard?: JobSummaryCache;
 }
 
 export interface Logger {

@@ -168,11 +168,25 @@ export async function listExecutions(sql: Queryable, query: HistoryQuery): Promi
 }
 
 /**
+ * Above this many rows by the planner's estimate, the estimate is the total
+ * and nothing is counted: counting even to EXACT_TOTAL_CAP reads 10,001
+ * index entries, most of a history page's cost, and the planner would have
+ * to be wrong tenfold for an exact count to be due.
+ */
+export const ESTIMATE_ONLY_ABOVE = 10 * EXACT_TOTAL_CAP;
+
+/**
  * How many executions match the filters (cursors aside): counted when at
  * most EXACT_TOTAL_CAP do, which stops after cap + 1 rows; otherwise the
- * planner's estimate for the filtered scan, never less than cap + 1.
+ * planner's estimate for the filtered scan, never less than cap + 1. When
+ * the estimate alone is far above the cap, it is taken without counting.
  */
 export async function countExecutions(sql: Queryable, query: HistoryQuery): Promise<HistoryTotal> {
+  const estimate = await plannedRows(
+    sql,
+    sql`SELECT 1 FROM job_executions e ${where(sql, filterConditions(sql, query, true))}`,
+  );
+  if (estimate > ESTIMATE_ONLY_ABOVE) return { value: estimate, estimated: true };
   const [{ count }] = await sql<{ count: number }[]>`
     SELECT count(*)::int AS count
     FROM (
@@ -182,10 +196,6 @@ export async function countExecutions(sql: Queryable, query: HistoryQuery): Prom
     ) capped
   `;
   if (count <= EXACT_TOTAL_CAP) return { value: count, estimated: false };
-  const estimate = await plannedRows(
-    sql,
-    sql`SELECT 1 FROM job_executions e ${where(sql, filterConditions(sql, query, true))}`,
-  );
   return { value: Math.max(estimate, EXACT_TOTAL_CAP + 1), estimated: true };
 }
 

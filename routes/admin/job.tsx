@@ -22,7 +22,7 @@ import type { AppEnv } from "../../lib/http/context.ts";
 import { HttpError } from "../../lib/http/errors.ts";
 import { renderPage } from "../../lib/http/page.ts";
 import { type NextRun, nextRuns } from "../../lib/jobs/next_runs.ts";
-import { parseSchedule } from "../../lib/jobs/schedule.ts";
+import { cachedSchedule } from "../../lib/jobs/schedule_cache.ts";
 import { type JobToken, listJobTokens } from "../../lib/jobs/tokens.ts";
 import {
   type AlertListItem,
@@ -83,7 +83,7 @@ export async function renderJobPage(
   let upcoming: NextRun[] = [];
   let scheduleText: string | null = null;
   try {
-    const schedule = parseSchedule(definition.schedule, definition.timezone);
+    const schedule = cachedSchedule(definition.schedule, definition.timezone);
     scheduleText = schedule.describe();
     if (definition.enabled && !definition.retiredAt) upcoming = nextRuns(schedule, now, 5);
   } catch {

@@ -10,8 +10,8 @@ import {
   type HistoryQuery,
   parseHistoryQuery,
 } from "../../lib/history.ts";
-import { parseSchedule } from "../../lib/jobs/schedule.ts";
-import { type JobSummary, listJobSummaries } from "../../lib/queries/dashboard.ts";
+import { cachedSchedule } from "../../lib/jobs/schedule_cache.ts";
+import type { JobSummary } from "../../lib/queries/dashboard.ts";
 import { listExecutions } from "../../lib/queries/history.ts";
 import type { SessionUser } from "../../lib/queries/sessions.ts";
 
@@ -21,7 +21,7 @@ export function readSchedule(
   now: Date,
 ): { text: string | null; next: Date | null } {
   try {
-    const schedule = parseSchedule(definition.schedule, definition.timezone);
+    const schedule = cachedSchedule(definition.schedule, definition.timezone);
     return { text: schedule.describe(), next: schedule.next(now) };
   } catch {
     return { text: null, next: null };
@@ -34,7 +34,7 @@ export async function GET(c: Context<AppEnv>) {
   const parsed = parseHistoryQuery(c.req.query());
   const now = deps.now();
   const [summaries, page] = await Promise.all([
-    listJobSummaries(deps.sql, now),
+    deps.dashboard!.list(now),
     listExecutions(deps.sql, parsed.query),
   ]);
   const issues = parsed.ok ? [] : parsed.issues;

@@ -37,6 +37,7 @@ const EnabledBody = z.object({ enabled: z.boolean({ error: "enabled must be true
 export async function enabled(c: Context<AppEnv>) {
   const body = await readJson(c, EnabledBody);
   const definition = await setEnabled(triggerDeps(c), c.req.param("jobId")!, body.enabled, actor(c));
+  c.var.deps.dashboard?.invalidate();
   return c.json({ jobId: definition.id, enabled: definition.enabled });
 }
 
