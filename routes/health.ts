@@ -12,6 +12,7 @@ import type { Context } from "hono";
 import { timingSafeEqual } from "node:crypto";
 import { UNAVAILABLE } from "../lib/health/monitor.ts";
 import type { AppEnv } from "../lib/http/context.ts";
+import { sharedJson } from "../lib/http/shared_json.ts";
 
 const MAX_JOB_ID_CHARS = 100;
 
@@ -48,7 +49,8 @@ export async function jobs(c: Context<AppEnv>) {
   }
   if (jobId === undefined) {
     const { healthy, jobs, checkedAt } = report;
-    return c.json({ healthy, jobs, checkedAt }, healthy ? 200 : 503);
+    // The report is shared for HEALTH_CACHE_SECONDS, and so are its bytes.
+    return await sharedJson(c, report, { healthy, jobs, checkedAt }, healthy ? 200 : 503);
   }
   const job = report.jobs.find((entry) => entry.id === jobId);
   if (!job) return c.json({ error: `There is no job "${jobId}".` }, 404);

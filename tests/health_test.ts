@@ -210,6 +210,37 @@ Deno.test({
 });
 
 Deno.test({
+  name: "a cached report is sent as the same bytes to every request, gzipped for clients that take gzip",
+  ...dbTest,
+  fn: () =>
+    withApp(async (testApp) => {
+      await seedStates(testApp);
+      const plain = await testApp.app.request("/health/jobs");
+      const plainText = await plain.text();
+      assert.equal(plain.headers.get("content-encoding"), null);
+      assert.equal(plain.headers.get("content-type"), "application/json");
+      assert.equal(plain.headers.get("cache-control"), "no-store");
+
+      const gzipped = await Promise.all(
+        [1, 2].map(() => testApp.app.request("/health/jobs", { headers: { "accept-encoding": "gzip, br" } })),
+      );
+      for (const response of gzipped) {
+        assert.equal(response.status, plain.status);
+        assert.equal(response.headers.get("content-encoding"), "gzip");
+        assert.match(response.headers.get("vary") ?? "", /accept-encoding/i);
+        const text = await new Response(response.body!.pipeThrough(new DecompressionStream("gzip"))).text();
+        assert.equal(text, plainText, "the same report, byte for byte");
+      }
+      const refused = await testApp.app.request("/health/jobs", {
+        headers: { "accept-encoding": "gzip;q=0" },
+      });
+      assert.equal(refused.headers.get("content-encoding"), null);
+      assert.equal(await refused.text(), plainText);
+      assert.equal(testApp.deps.health!.loads, 1);
+    }, { healthCacheMs: 5_000 }),
+});
+
+Deno.test({
   name: "a database that does not answer gives 503 'database unavailable' within 2 s, with no error text",
   ...dbTest,
   fn: async () => {
