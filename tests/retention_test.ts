@@ -84,6 +84,8 @@ function abortingAfterFirstExecutionBatch(sql: Sql, controller: AbortController)
     apply(target, thisArg, args) {
       const text = String((args[0] as TemplateStringsArray).join(""));
       const query = Reflect.apply(target, thisArg, args) as Promise<{ count: number }>;
+      // Fragments (sql`AND …` inside a statement) must stay fragments: only the DELETE is watched.
+      if (!text.includes("DELETE FROM job_executions")) return query;
       return query.then((result) => {
         if (text.includes("DELETE FROM job_executions") && result.count > 0) controller.abort();
         return result;

@@ -4,7 +4,11 @@
  * them so a first prune of a million rows does not starve the dashboard.
  */
 import type { Sql } from "../db/mod.ts";
-import { deleteExpiredAlerts, deleteExpiredExecutions } from "../queries/retention.ts";
+import {
+  deleteExpiredAlerts,
+  deleteExpiredExecutions,
+  type RetentionPosition,
+} from "../queries/retention.ts";
 import { defineJob, type Job, type JobLogger } from "./define.ts";
 
 export const RETENTION_JOB_ID = "jobwatch-retention";
@@ -74,7 +78,12 @@ export async function pruneExecutions(sql: Sql, options: PruneOptions): Promise<
     }
   };
   await drain("deletedAlerts", () => deleteExpiredAlerts(sql, { cutoff, limit: batchSize }));
-  await drain("deletedExecutions", () => deleteExpiredExecutions(sql, { cutoff, limit: batchSize }));
+  let after: RetentionPosition | null = null;
+  await drain("deletedExecutions", async () => {
+    const { count, last } = await deleteExpiredExecutions(sql, { cutoff, limit: batchSize, after });
+    after = last ?? after;
+    return count;
+  });
 
   const { deletedExecutions, deletedAlerts } = progress;
   log.info(
