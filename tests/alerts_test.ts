@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import type { AlertHooks } from "../lib/alerts/record.ts";
 import { NOT_SENT_NO_API_KEY, UNROUTED } from "../lib/alerts/record.ts";
-import { sweepAlerts } from "../lib/alerts/sweep.ts";
+import { findClockChanges, raiseClockAlerts, sweepAlerts } from "../lib/alerts/sweep.ts";
 import type { Sql } from "../lib/db/mod.ts";
 import { migrate } from "../lib/db/migrate.ts";
 import { EventBus } from "../lib/events.ts";
@@ -291,6 +291,31 @@ Deno.test({
       assert.equal(alerts[0].details.expectedBy, "2027-03-01T11:06:00.000Z");
       assert.equal(alerts[0].details.lastStartedAt, null);
       assert.equal((await alertState(db.sql, "lambda")).overdueSince, null);
+    }),
+});
+
+Deno.test({
+  name: "an overdue job found by one sweep and raised by another in between is raised once",
+  ...dbTest,
+  fn: () =>
+    withDb(async (db) => {
+      const clock = createClock("2027-03-01T10:00:00Z");
+      const job = defineJob({
+        id: "lambda",
+        displayName: "Lambda",
+        schedule: "rate(1 hour)",
+        external: true,
+      });
+      await syncJobs(db.sql, [job], clock);
+      clock.advance(HOUR + 7 * MIN);
+      const deps = { sql: db.sql, registry: createRegistry([job]), alerts: emailRouting(), now: clock.now };
+      // The tick reads, then starts its runs, then raises: another instance may sweep in between.
+      const found = await findClockChanges(deps);
+      assert.deepEqual(found.map((change) => change.jobId), ["lambda"]);
+      assert.equal((await listAlertRows(db.sql)).length, 0, "finding writes nothing");
+      assert.equal(await sweepAlerts(deps), 1);
+      assert.equal(await raiseClockAlerts(deps, found), 0, "decided again under the lock");
+      assert.deepEqual((await listAlertRows(db.sql)).map((a) => a.kind), ["overdue"]);
     }),
 });
 

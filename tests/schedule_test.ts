@@ -477,3 +477,48 @@ Deno.test("longestGapMs takes the same answer as a walk over every occurrence", 
     assert.equal(longestGapMs(schedule, from, 30), longestGapMs(walked, from, 30), expression);
   }
 });
+
+Deno.test("next() answers from memory exactly as a schedule asked for the first time, DST days included", () => {
+  const random = seededRandom(20271107);
+  const newYork = ["2027-03-14T04:00Z", "2027-11-07T04:00Z"];
+  const berlin = ["2027-03-28T00:00Z", "2027-10-31T00:00Z"];
+  const cases: [string, string, string[]][] = [
+    ["cron(30 2 * * ? *)", "America/New_York", newYork],
+    ["30 1 * * *", "America/New_York", newYork],
+    ["*/20 1-2 * * *", "America/New_York", newYork],
+    ["cron(0 * * * ? *)", "Europe/Berlin", berlin],
+    ["*/10 * * * *", "Europe/Berlin", berlin],
+    ["cron(0 9 1 1 ? 2027)", "UTC", ["2026-12-31T22:00Z"]],
+  ];
+  for (const [expression, timezone, days] of cases) {
+    const remembered = parseSchedule(expression, timezone);
+    for (const day of days.map((iso) => new Date(iso).getTime())) {
+      // Like the scheduler's cursor, a few minutes at a time, with the sweep's fixed reference and a
+      // stray question from elsewhere (a job page) in between.
+      const reference = day - 3 * HOUR_MS;
+      const check = (instant: number) => {
+        const asked = new Date(instant);
+        const answer = remembered.next(asked);
+        assert.equal(
+          answer?.toISOString(),
+          parseSchedule(expression, timezone).next(asked)?.toISOString(),
+          `${expression} ${timezone} after ${asked.toISOString()}`,
+        );
+        return answer?.getTime() ?? null;
+      };
+      for (let at = day; at < day + 26 * HOUR_MS; at += 11 * 60_000 + Math.floor(random() * 1000)) {
+        const answer = check(at);
+        check(reference);
+        check(day + (random() - 0.5) * 400 * DAY_MS);
+        // Either side of the edges of what was just remembered.
+        for (const edge of [at - 1, answer === null ? at + DAY_MS : answer - 1, answer ?? at]) check(edge);
+      }
+    }
+    remembered.next(new Date("2026-12-31T00:00Z"))?.setTime(0);
+    assert.notEqual(
+      remembered.next(new Date("2026-12-31T00:00Z"))?.getTime(),
+      0,
+      "a caller cannot change it",
+    );
+  }
+});

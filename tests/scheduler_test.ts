@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { defineJob, JobDefinitionError } from "../lib/jobs/define.ts";
+import { defineJob, JobDefinitionError, toDeclaredJob } from "../lib/jobs/define.ts";
 import { CATCH_UP_WINDOW_MS, MISSED_REASON, REAP_GRACE_MS } from "../lib/jobs/scheduler.ts";
+import { syncJobDefinitions } from "../lib/queries/jobs.ts";
 import { dbTest } from "./helpers/app.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/db.ts";
 import { createClock, createScheduler, HOUR, MINUTE, syncJobs } from "./helpers/scheduler.ts";
@@ -329,6 +330,36 @@ Deno.test({
         updated: ["b"],
         retired: [],
       });
+    }),
+});
+
+Deno.test({
+  name: "syncing with retireMissing false adds and updates the given jobs and retires none of the others",
+  ...dbTest,
+  fn: () =>
+    withDb(async (db) => {
+      const clock = createClock();
+      const a = everyMinute({ id: "a", displayName: "A" });
+      const b = everyMinute({ id: "b", displayName: "B" });
+      await syncJobs(db.sql, [a], clock);
+      const renamed = everyMinute({ id: "a", displayName: "A renamed" });
+      assert.deepEqual(
+        await syncJobDefinitions(db.sql, [b, renamed].map(toDeclaredJob), clock.now, {
+          retireMissing: false,
+        }),
+        { inserted: ["b"], updated: ["a"], retired: [] },
+      );
+      assert.deepEqual(
+        await syncJobDefinitions(db.sql, [toDeclaredJob(b)], clock.now, { retireMissing: false }),
+        { inserted: [], updated: [], retired: [] },
+      );
+      const rows = await db.sql<{ id: string; displayName: string; retiredAt: Date | null }[]>`
+        SELECT id, display_name, retired_at FROM job_definitions ORDER BY id
+      `;
+      assert.deepEqual(rows.map((r) => [r.id, r.displayName, r.retiredAt]), [
+        ["a", "A renamed", null],
+        ["b", "B", null],
+      ]);
     }),
 });
 

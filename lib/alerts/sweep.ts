@@ -21,11 +21,24 @@ export interface SweepDeps {
   now: Date;
 }
 
+/** A job whose alert state the clock changes, as read; the change is decided again under the job's lock. */
+export interface ClockChange {
+  jobId: string;
+  facts: ClockFacts;
+}
+
 /** Raises the overdue, back-on-schedule and reminder alerts due at `now`; returns how many it raised. */
 export async function sweepAlerts(deps: SweepDeps): Promise<number> {
+  return await raiseClockAlerts(deps, await findClockChanges(deps));
+}
+
+/**
+ * The read half of the sweep, which writes nothing: one query over every
+ * job, and the jobs whose alert state the clock changes at `now`.
+ */
+export async function findClockChanges(deps: SweepDeps): Promise<ClockChange[]> {
   const { sql, registry, now } = deps;
-  let raised = 0;
-  let queued = 0;
+  const changes: ClockChange[] = [];
   for (const watched of await listWatchedJobs(sql)) {
     const job = registry.get(watched.jobId);
     if (!job) continue;
@@ -47,20 +60,33 @@ export async function sweepAlerts(deps: SweepDeps): Promise<number> {
       latestFailure: null,
     };
     const preview = decideOnClock(watched.state, facts, policy);
-    if (!stateChanged(watched.state, preview.state)) continue;
+    if (stateChanged(watched.state, preview.state)) changes.push({ jobId: watched.jobId, facts });
+  }
+  return changes;
+}
 
+/**
+ * The write half: for each job `findClockChanges` picked, locks its alert
+ * state, decides again on what it finds there and, if the state still
+ * changes, saves it and raises the alerts. Returns how many it raised.
+ */
+export async function raiseClockAlerts(deps: SweepDeps, changes: ClockChange[]): Promise<number> {
+  const { sql, now } = deps;
+  let raised = 0;
+  let queued = 0;
+  for (const { jobId, facts } of changes) {
     const counts = await sql.begin(async (tx) => {
-      const locked = (await lockAlertStates(tx, [watched.jobId])).get(watched.jobId);
+      const locked = (await lockAlertStates(tx, [jobId])).get(jobId);
       if (!locked) return { raised: 0, queued: 0 };
       const lockedPolicy = readAlertPolicy(locked.alertPolicy);
       facts.snoozed = isSnoozed(locked, now);
       if (locked.state.consecutiveFailures > 0) {
-        facts.latestFailure = await getLatestFailure(tx, watched.jobId);
+        facts.latestFailure = await getLatestFailure(tx, jobId);
       }
       // Another instance may have got here first: decide again on the locked state.
       const decision = decideOnClock(locked.state, facts, lockedPolicy);
       if (!stateChanged(locked.state, decision.state)) return { raised: 0, queued: 0 };
-      await saveAlertState(tx, watched.jobId, decision.state, now);
+      await saveAlertState(tx, jobId, decision.state, now);
       return {
         raised: decision.alerts.length,
         queued: await insertAlerts(tx, locked, decision.alerts, deps.alerts.routing, now),

@@ -148,7 +148,7 @@ function cronSchedule(expression: string, timezone: string, fields: CronFields):
     expression,
     timezone,
     kind: "cron",
-    next: (after) => cron.nextRun(checkDate(after)),
+    next: rememberNext((after) => cron.nextRun(after)),
     previous: (before) => cron.previousRuns(1, checkDate(before))[0] ?? null,
     describe: () => describeCron(fields, timezone) ?? `${expression.trim()} in ${timezone}`,
     periodKey: (occurrence) => {
@@ -161,6 +161,37 @@ function cronSchedule(expression: string, timezone: string, fields: CronFields):
     fields.hour.flatMap((hour) => fields.minute.map((minute) => hour * 60 + minute)),
   );
   return schedule;
+}
+
+/** How many answers a cron schedule's `next()` remembers (see `rememberNext`). */
+const REMEMBERED_GAPS = 4;
+
+/**
+ * `next()` with a memory: each answer says that [after, next) holds no occurrence, so any instant in that
+ * span has the same answer. croner takes tens of microseconds a call, and every minute the scheduler asks
+ * each job for the next occurrence after a cursor that moved one minute, and the alert sweep asks again
+ * from the job's last start; those fall in a remembered span until an occurrence is passed.
+ */
+function rememberNext(compute: (after: Date) => Date | null): (after: Date) => Date | null {
+  const gaps: { after: number; next: number | null }[] = [];
+  let oldest = 0;
+  return (after) => {
+    const at = checkDate(after).getTime();
+    for (const gap of gaps) {
+      if (at >= gap.after && (gap.next === null || at < gap.next)) {
+        return gap.next === null ? null : new Date(gap.next);
+      }
+    }
+    const next = compute(after);
+    const gap = { after: at, next: next?.getTime() ?? null };
+    if (gaps.length < REMEMBERED_GAPS) {
+      gaps.push(gap);
+    } else {
+      gaps[oldest] = gap;
+      oldest = (oldest + 1) % REMEMBERED_GAPS;
+    }
+    return next;
+  };
 }
 
 /** croner's 7-part pattern (seconds first); AWS day-of-week numbers are already 0-6 here. */

@@ -5,7 +5,7 @@
  * only where this instance's insert won, so N instances run each period once.
  */
 import { type AlertHooks, finishWithAlerts, UNROUTED } from "../alerts/record.ts";
-import { sweepAlerts } from "../alerts/sweep.ts";
+import { type ClockChange, findClockChanges, raiseClockAlerts } from "../alerts/sweep.ts";
 import type { Sql } from "../db/mod.ts";
 import type { EventBus } from "../events.ts";
 import type { Logger } from "../http/context.ts";
@@ -50,6 +50,9 @@ export interface TickReport {
  */
 export function planOccurrences(job: Job, from: Date | null, now: Date): DueExecution[] {
   if (from === null) return [];
+  // Most jobs have nothing due in a given minute: one (usually remembered) next() says so.
+  const first = job.schedule.next(from);
+  if (first === null || first.getTime() > now.getTime()) return [];
   // Walk back from now: after long downtime only the newest MAX_MISSED_PER_TICK
   // occurrences are recorded, so the walk never covers the whole gap.
   const occurrences: Date[] = [];
@@ -72,15 +75,16 @@ export function planOccurrences(job: Job, from: Date | null, now: Date): DueExec
 }
 
 /**
- * One tick: reap lost runs, record due occurrences, start the ones this
- * instance won, then raise the alerts the clock owes (overdue jobs, reminders).
+ * One tick: reap lost runs, record due occurrences, find the alerts the
+ * clock owes (overdue jobs, reminders), start the runs this instance won,
+ * then raise those alerts.
  */
 export async function tick(deps: SchedulerDeps): Promise<TickReport> {
   const { sql, registry, runner, bus, instanceId } = deps;
   const now = deps.now();
   // Reaping must never stop scheduling: a failure here is logged and the tick goes on.
   const alerts = deps.alerts ?? UNROUTED;
-  const reaped = await finishWithAlerts(
+  const reaping = finishWithAlerts(
     sql,
     alerts,
     now,
@@ -91,19 +95,39 @@ export async function tick(deps: SchedulerDeps): Promise<TickReport> {
     });
     return [];
   });
+  // The cursors are read while the reaper writes: neither touches what the other does.
+  const cursors = await listSchedulerCursors(sql);
+  const reaped = await reaping;
   for (const changed of reaped) publish(bus, instanceId, changed);
 
   const due: DueExecution[] = [];
   const handled: string[] = [];
-  for (const cursor of await listSchedulerCursors(sql)) {
+  for (const cursor of cursors) {
     const job = registry.get(cursor.id);
     if (!job) continue;
     handled.push(job.id);
     if (!cursor.enabled || job.external) continue;
     due.push(...planOccurrences(job, cursor.scheduledThrough, now));
   }
-  const inserted = await insertDueExecutions(sql, due, instanceId);
-  await advanceSchedulerCursors(sql, handled, now);
+  // The runs and the cursors that say they were planned commit together: one commit, not two.
+  const inserted = await sql.begin(async (tx) => {
+    const rows = await insertDueExecutions(tx, due, instanceId);
+    await advanceSchedulerCursors(tx, handled, now);
+    return rows;
+  });
+
+  // Like reaping, the alert sweep must never stop scheduling. Its read (one query over every job) comes
+  // before the runs start, so it does not compete with their completions; the alerts it finds, usually
+  // none, are raised after, each decided again under its job's lock.
+  const sweepFailed = (error: unknown) =>
+    deps.log.error("checking for overdue jobs failed", {
+      error: error instanceof Error ? error.message : String(error),
+    });
+  const sweep = { sql, registry, alerts, now };
+  const clockChanges = await findClockChanges(sweep).catch((error): ClockChange[] => {
+    sweepFailed(error);
+    return [];
+  });
 
   const report: TickReport = {
     started: [],
@@ -121,11 +145,8 @@ export async function tick(deps: SchedulerDeps): Promise<TickReport> {
     const job = registry.get(row.jobId)!;
     runner.start(job, { executionId: row.executionId, periodKey: row.periodKey, trigger: "scheduled" });
   }
-  // Like reaping, the alert sweep must never stop scheduling.
-  report.alerts = await sweepAlerts({ sql, registry, alerts, now }).catch((error) => {
-    deps.log.error("checking for overdue jobs failed", {
-      error: error instanceof Error ? error.message : String(error),
-    });
+  report.alerts = await raiseClockAlerts(sweep, clockChanges).catch((error) => {
+    sweepFailed(error);
     return 0;
   });
   return report;

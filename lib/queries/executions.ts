@@ -49,7 +49,8 @@ export interface DueExecution {
 /**
  * Inserts due scheduled executions in one statement, each only if its
  * (job, period) is new. Returns the rows this call inserted: on several
- * instances, exactly one wins each period.
+ * instances, exactly one wins each period. Given a transaction, it inserts
+ * (and takes its locks) in it; given the pool, in a transaction of its own.
  */
 export async function insertDueExecutions(
   sql: Queryable,
@@ -61,12 +62,12 @@ export async function insertDueExecutions(
   // lock (lib/jobs/trigger.ts); taking the same locks here, in one transaction with
   // the insert, keeps a tick and a "Run now" from both starting a run.
   const skipJobs = [...new Set(due.filter((d) => d.skipIfRunning).map((d) => d.jobId))].sort();
-  const insert = (tx: Queryable) => insertDue(tx, due, instanceId);
-  if (skipJobs.length === 0 || !("begin" in sql)) return await insert(sql);
-  return await sql.begin(async (tx) => {
+  if (skipJobs.length === 0) return await insertDue(sql, due, instanceId);
+  const lockAndInsert = async (tx: Queryable) => {
     await tx`SELECT pg_advisory_xact_lock(hashtext(id)) FROM unnest(${tx.array(skipJobs)}::text[]) AS id`;
-    return await insert(tx);
-  });
+    return await insertDue(tx, due, instanceId);
+  };
+  return "begin" in sql ? await sql.begin(lockAndInsert) : await lockAndInsert(sql);
 }
 
 function insertDue(

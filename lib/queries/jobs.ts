@@ -46,16 +46,26 @@ export type DeclaredJob = Omit<JobDefinition, "retiredAt" | "createdAt" | "alert
   alertPolicy: AlertPolicy;
 };
 
+export interface SyncOptions {
+  /**
+   * Retire current jobs missing from `jobs` (default true: `jobs` is everything the code declares).
+   * False syncs only the given jobs and leaves the others as they are, e.g. a benchmark adding its own.
+   */
+  retireMissing?: boolean;
+}
+
 /**
  * Brings job_definitions in line with the jobs declared in code: inserts new
  * ones, updates changed fields (but never `enabled`, which belongs to the
  * admin's toggle once a job exists), un-retires returning ones, and retires
- * (never deletes) jobs no longer declared. Returns what changed.
+ * (never deletes) jobs no longer declared, unless `retireMissing` is false.
+ * Returns what changed.
  */
 export async function syncJobDefinitions(
   sql: Sql,
   jobs: DeclaredJob[],
   now: Date,
+  options: SyncOptions = {},
 ): Promise<{ inserted: string[]; updated: string[]; retired: string[] }> {
   return await sql.begin(async (tx) => {
     const inserted: string[] = [];
@@ -106,6 +116,7 @@ export async function syncJobDefinitions(
         `;
       }
     }
+    if (options.retireMissing === false) return { inserted, updated, retired: [] };
     const retired = await tx<{ id: string }[]>`
       UPDATE job_definitions SET retired_at = ${now}, updated_at = ${now}
       WHERE retired_at IS NULL AND id <> ALL(${tx.array(jobs.map((j) => j.id))}::text[])
