@@ -154,7 +154,7 @@ export async function finishSeeding(sql: Sql): Promise<void> {
     await tx`DELETE FROM job_execution_stats WHERE job_id = ANY(${ids}::text[])`;
     await tx`
       SELECT jobwatch_count_runs(ARRAY(
-        SELECT (e.job_id, e.status, e.duration_ms)::jobwatch_counted_run
+        SELECT (e.job_id, e.status, e.duration_ms, e.started_at)::jobwatch_counted_run
         FROM job_executions e
         WHERE e.job_id = ANY(${ids}::text[]) AND e.status <> 'running'))
     `;

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { migrate } from "../lib/db/migrate.ts";
 import { renderBadge } from "../lib/health/badge.ts";
+import { listJobHealthRows } from "../lib/queries/health.ts";
 import { defineJob, type Job } from "../lib/jobs/define.ts";
 import { createTestApp, dbTest, type TestApp } from "./helpers/app.ts";
 import { createEmptyDatabase, migrateBefore } from "./helpers/db.ts";
@@ -250,4 +251,42 @@ Deno.test({
       assert.equal(bucketOf.get(0), 1);
       assert.equal(bucketOf.get(-5), 1);
     }),
+});
+
+Deno.test({
+  name: "each job's latest success and failure come from its counters: filled on upgrade, moved only forward",
+  ...dbTest,
+  fn: async () => {
+    const db = await createEmptyDatabase();
+    const sql = db.sql;
+    const latest = async () => {
+      const [row] = await listJobHealthRows(sql);
+      return [row.lastSuccessAt?.toISOString() ?? null, row.lastFailureAt?.toISOString() ?? null];
+    };
+    try {
+      await migrateBefore(sql, "0007");
+      await makeJob(sql, "old");
+      await makeExecution(sql, { jobId: "old", startedAt: "2027-03-01T00:00:00Z", status: "completed" });
+      await makeExecution(sql, { jobId: "old", startedAt: "2027-03-02T00:00:00Z", status: "completed" });
+      await makeExecution(sql, { jobId: "old", startedAt: "2027-03-03T00:00:00Z", status: "failed" });
+      await makeExecution(sql, { jobId: "old", startedAt: "2027-03-04T00:00:00Z", status: "skipped" });
+      await migrate(sql);
+      assert.deepEqual(await latest(), ["2027-03-02T00:00:00.000Z", "2027-03-03T00:00:00.000Z"]);
+
+      // A run reported late, started before the latest success, does not move it back.
+      await makeExecution(sql, { jobId: "old", startedAt: "2027-02-01T00:00:00Z", status: "completed" });
+      assert.deepEqual(await latest(), ["2027-03-02T00:00:00.000Z", "2027-03-03T00:00:00.000Z"]);
+      // A run that starts and then finishes moves it forward once it has finished.
+      const running = await makeExecution(sql, {
+        jobId: "old",
+        startedAt: "2027-03-05T00:00:00Z",
+        status: "running",
+      });
+      assert.deepEqual(await latest(), ["2027-03-02T00:00:00.000Z", "2027-03-03T00:00:00.000Z"]);
+      await sql`UPDATE job_executions SET status = 'failed', completed_at = started_at WHERE id = ${running}`;
+      assert.deepEqual(await latest(), ["2027-03-02T00:00:00.000Z", "2027-03-05T00:00:00.000Z"]);
+    } finally {
+      await db.close();
+    }
+  },
 });

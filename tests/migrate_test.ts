@@ -27,6 +27,7 @@ Deno.test({
         "0004_history.sql",
         "0005_alerts.sql",
         "0006_metrics.sql",
+        "0007_latest_starts.sql",
       ]);
       assert.deepEqual(await migrate(db.sql), []);
       const tables = await db.sql<{ tableName: string }[]>`
@@ -121,11 +122,12 @@ Deno.test({
         "0004_history.sql",
         "0005_alerts.sql",
         "0006_metrics.sql",
+        "0007_latest_starts.sql",
       ]);
       const [{ count }] = await db.sql<
         { count: number }[]
       >`SELECT count(*)::int AS count FROM schema_migrations`;
-      assert.equal(count, 6);
+      assert.equal(count, 7);
     } finally {
       await other.close();
       await db.close();

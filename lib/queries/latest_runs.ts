@@ -1,7 +1,9 @@
 /**
- * A job's latest completed, failed and running starts as LATERAL columns:
- * three probes of the (job_id, status, started_at) indexes, so however
- * many skipped runs a job piled up, none of them is read.
+ * A job's latest completed, failed and running starts as LATERAL columns.
+ * The first two come from job_execution_stats.last_started_at, which the
+ * statement triggers keep (migrations/0007_latest_starts.sql): one row each,
+ * whatever the size of the history. The running start is a probe of the
+ * partial index of running rows, which holds only the runs in progress.
  */
 import type { Queryable } from "../db/mod.ts";
 
@@ -13,12 +15,10 @@ export function latestRunsJoin(sql: Queryable) {
   return sql`
     LEFT JOIN LATERAL (
       SELECT
-        (SELECT e.started_at FROM job_executions e        -- job_executions_job_status_started_idx
-         WHERE e.job_id = d.id AND e.status = 'completed'
-         ORDER BY e.started_at DESC, e.id DESC LIMIT 1) AS last_success_at,
-        (SELECT e.started_at FROM job_executions e        -- job_executions_job_status_started_idx
-         WHERE e.job_id = d.id AND e.status = 'failed'
-         ORDER BY e.started_at DESC, e.id DESC LIMIT 1) AS last_failure_at,
+        (SELECT st.last_started_at FROM job_execution_stats st   -- its primary key
+         WHERE st.job_id = d.id AND st.status = 'completed') AS last_success_at,
+        (SELECT st.last_started_at FROM job_execution_stats st
+         WHERE st.job_id = d.id AND st.status = 'failed') AS last_failure_at,
         (SELECT e.started_at FROM job_executions e        -- job_executions_running_idx
          WHERE e.job_id = d.id AND e.status = 'running'
          ORDER BY e.started_at DESC LIMIT 1) AS running_since
