@@ -18,7 +18,9 @@ export interface PruneResult {
   retentionDays: number;
   deletedExecutions: number;
   seconds: number;
-  /** The dashboard under load while the prune ran. */
+  /** The dashboard at the same load just before the prune. */
+  before: ScenarioResult;
+  /** The dashboard while the prune ran. */
   dashboard: ScenarioResult;
 }
 
@@ -211,9 +213,11 @@ export function formatMarkdown(results: BenchResults): string {
       `The retention job (JOB_RETENTION_DAYS=${p.retentionDays}) deleted ` +
         `${p.deletedExecutions.toLocaleString("en-US")} executions in ${
           fixed(p.seconds)
-        } s. The dashboard meanwhile: ` +
-        `${fixed(p.dashboard.perSecond, 0)} requests/s, p50 ${fixed(p.dashboard.p50Ms, 2)} ms, ` +
-        `p99 ${fixed(p.dashboard.p99Ms, 2)} ms.`,
+        } s. The dashboard at ` +
+        `${p.dashboard.connections} connection${p.dashboard.connections === 1 ? "" : "s"}, before: ` +
+        `${fixed(p.before.perSecond, 0)} requests/s, p50 ${fixed(p.before.p50Ms, 2)} ms, ` +
+        `p99 ${fixed(p.before.p99Ms, 2)} ms; while pruning: ${fixed(p.dashboard.perSecond, 0)} requests/s, ` +
+        `p50 ${fixed(p.dashboard.p50Ms, 2)} ms, p99 ${fixed(p.dashboard.p99Ms, 2)} ms.`,
     );
   }
   return lines.join("\n");

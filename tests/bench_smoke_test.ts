@@ -60,6 +60,7 @@ Deno.test({
       assert.ok(results.tick && results.tick.jobs === 500 && results.tick.ticks > 0);
       assert.ok(results.tick.startedPerTick > 0, "ticks started runs");
       assert.ok(results.prune, "the retention job ran under load");
+      assert.deepEqual(results.prune.before.failures, {});
       assert.deepEqual(results.prune.dashboard.failures, {});
       assert.ok(results.dashboardJsGzipBytes > 1000);
       assert.equal(results.targets.length, EXPECTED_TARGETS);
