@@ -91,6 +91,7 @@ export async function measureTick(
     started += report.started.length;
     await runner.settle();
   }
+  await removeJobs(sql, jobs.map((job) => job.id));
   if (errors.length > 0) throw new Error(`the tick logged errors: ${errors.slice(0, 3).join("; ")}`);
 
   const sorted = [...durations].sort((a, b) => a - b);
@@ -102,4 +103,21 @@ export async function measureTick(
     maxMs: sorted[sorted.length - 1],
     startedPerTick: started / ticks,
   };
+}
+
+/**
+ * Removes the tick jobs and everything their runs left behind. Their runs
+ * started on the fake clock, up to half an hour ahead of real time: left in
+ * place they would top every history page the next scenarios read, and 500
+ * retired jobs would join the dashboard's cards.
+ */
+async function removeJobs(sql: Sql, ids: string[]): Promise<void> {
+  await sql.begin(async (tx) => {
+    await tx`DELETE FROM alerts WHERE job_id = ANY(${ids}::text[])`;
+    await tx`DELETE FROM job_executions WHERE job_id = ANY(${ids}::text[])`;
+    await tx`DELETE FROM job_execution_stats WHERE job_id = ANY(${ids}::text[])`;
+    await tx`DELETE FROM job_alert_state WHERE job_id = ANY(${ids}::text[])`;
+    await tx`DELETE FROM job_tokens WHERE job_id = ANY(${ids}::text[])`;
+    await tx`DELETE FROM job_definitions WHERE id = ANY(${ids}::text[])`;
+  });
 }
