@@ -27,7 +27,8 @@ export class JobSummaryCache {
   constructor(deps: { sql: Queryable; bus?: EventBus; ttlMs?: number }) {
     this.#sql = deps.sql;
     this.#ttlMs = deps.ttlMs ?? 0;
-    deps.bus?.on(() => this.invalidate());
+    // Without a time to live nothing is kept, so there is nothing for an event to make stale.
+    if (this.#ttlMs > 0) deps.bus?.on(() => this.invalidate());
   }
 
   /** Forgets the summaries: the next request reads them again. */

@@ -72,3 +72,17 @@ Deno.test({
       assert.equal(cache.loads, 2);
     }),
 });
+
+Deno.test({
+  name: "only a cache that keeps answers listens to the bus (an uncached one adds no listener)",
+  ...dbTest,
+  fn: () =>
+    withDatabase((sql) => {
+      const bus = new EventBus();
+      new JobSummaryCache({ sql, bus });
+      assert.equal(bus.listenerCount, 0);
+      new JobSummaryCache({ sql, bus, ttlMs: 1_000 });
+      assert.equal(bus.listenerCount, 1);
+      return Promise.resolve();
+    }),
+});
