@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { Sql } from "../lib/db/mod.ts";
-import { createRegistry, type JobContext } from "../lib/jobs/define.ts";
+import { createRegistry } from "../lib/jobs/define.ts";
 import { seedDemoData } from "../lib/jobs/examples/demo_data.ts";
 import { exampleJobs } from "../lib/jobs/examples/mod.ts";
 import { retryPayment, retryPayments, retrySucceeds } from "../lib/jobs/examples/payment_retry.ts";
@@ -11,27 +11,10 @@ import { declaredJobs } from "../lib/jobs/mod.ts";
 import { toStoredResult } from "../lib/jobs/runner.ts";
 import { dbTest } from "./helpers/app.ts";
 import { createTestDatabase, TEST_DATABASE_URL, type TestDatabase } from "./helpers/db.ts";
+import { makeJobContext } from "./helpers/fixtures.ts";
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
-
-interface TestContext extends JobContext {
-  lines: string[];
-}
-
-function makeContext(sql: Sql, signal: AbortSignal = new AbortController().signal): TestContext {
-  const lines: string[] = [];
-  const write = (message: string) => void lines.push(message);
-  return {
-    signal,
-    executionId: crypto.randomUUID(),
-    periodKey: "test",
-    trigger: "manual",
-    sql,
-    log: { info: write, warn: write, error: write },
-    lines,
-  };
-}
 
 async function withDatabase(fn: (db: TestDatabase) => Promise<void>): Promise<void> {
   const db = await createTestDatabase();
@@ -82,7 +65,7 @@ Deno.test({
       const now = new Date();
       await makeSessions(sql, 3, new Date(now.getTime() - HOUR_MS), "expired");
       await makeSessions(sql, 2, new Date(now.getTime() + HOUR_MS), "live");
-      const ctx = makeContext(sql);
+      const ctx = makeJobContext(sql);
       assert.deepEqual(await sessionCleanupJob.run!(ctx), { deleted: 3 });
       assert.deepEqual(await sessionIds(sql), ["live-1", "live-2"]);
       assert.deepEqual(ctx.lines, ["deleted 3 expired sessions"]);
@@ -97,7 +80,7 @@ Deno.test({
       const now = new Date("2027-03-01T03:00:00Z");
       await makeSessions(sql, 2500, new Date("2027-02-28T00:00:00Z"), "expired");
       await makeSessions(sql, 1, new Date("2027-03-01T03:00:01Z"), "live");
-      assert.deepEqual(await cleanUpSessions(makeContext(sql), now), { deleted: 2500 });
+      assert.deepEqual(await cleanUpSessions(makeJobContext(sql), now), { deleted: 2500 });
       assert.deepEqual(await sessionIds(sql), ["live-1"]);
     }),
 });
@@ -110,7 +93,7 @@ Deno.test({
       const now = new Date("2027-03-01T03:00:00Z");
       await makeSessions(sql, 2500, new Date("2027-02-28T00:00:00Z"), "expired");
       const controller = new AbortController();
-      const ctx = makeContext(abortingAfterFirstQuery(sql, controller), controller.signal);
+      const ctx = makeJobContext(abortingAfterFirstQuery(sql, controller), controller.signal);
       await assert.rejects(() => cleanUpSessions(ctx, now), { name: "AbortError" });
       assert.equal((await sessionIds(sql)).length, 1500, "only the first batch was deleted");
       assert.deepEqual(ctx.lines, ["stopped before all expired sessions were deleted"]);
@@ -136,7 +119,7 @@ Deno.test({
         occurredAt: new Date(at as string),
       }));
       await sql`INSERT INTO usage_events ${sql(events)}`;
-      const ctx = makeContext(sql);
+      const ctx = makeJobContext(sql);
       const report = await reportUsage(ctx, new Date("2027-03-02T00:05:00Z"));
       assert.deepEqual(report, { day: "2027-03-01", workspaces: 2, metrics: 2, events: 4 });
       assert.deepEqual(await dailyTotals(sql), [
@@ -168,9 +151,9 @@ Deno.test({
         VALUES ('acme', 'api_calls', 2, '2027-03-01T10:00:00Z'),
                ('acme', 'api_calls', 5, '2027-03-01T11:00:00Z')
       `;
-      const first = await reportUsage(makeContext(sql), now);
+      const first = await reportUsage(makeJobContext(sql), now);
       const totals = await dailyTotals(sql);
-      assert.deepEqual(await reportUsage(makeContext(sql), now), first);
+      assert.deepEqual(await reportUsage(makeJobContext(sql), now), first);
       assert.deepEqual(await dailyTotals(sql), totals);
       assert.deepEqual(totals, ["2027-03-01 acme api_calls 7 2"]);
 
@@ -178,7 +161,7 @@ Deno.test({
         INSERT INTO usage_events (workspace_id, metric, quantity, occurred_at)
         VALUES ('acme', 'api_calls', 1, '2027-03-01T23:00:00Z')
       `;
-      await reportUsage(makeContext(sql), new Date("2027-03-02T09:00:00Z"));
+      await reportUsage(makeJobContext(sql), new Date("2027-03-02T09:00:00Z"));
       assert.deepEqual(await dailyTotals(sql), ["2027-03-01 acme api_calls 8 3"]);
     }),
 });
@@ -202,7 +185,7 @@ Deno.test({
                ('acme', 'api_calls', 1, '2027-02-21T10:00:00Z'), -- more than 7 days ago
                ('gone', 'api_calls', 1, '2027-02-28T10:00:00Z')
       `;
-      const ctx = makeContext(sql);
+      const ctx = makeJobContext(sql);
       assert.deepEqual(await prepareDigests(ctx, now), { sent: 2, skipped: 0 });
       const rows = await sql<{ id: string; lastDigestAt: Date | null }[]>`
         SELECT id, last_digest_at FROM demo_workspaces ORDER BY id
@@ -227,11 +210,11 @@ Deno.test({
         VALUES ('acme', 'Acme', 'a@acme.example', true), ('globex', 'Globex', 'g@globex.example', true)
       `;
       const monday = new Date("2027-03-01T14:00:00Z");
-      assert.deepEqual(await prepareDigests(makeContext(sql), monday), { sent: 2, skipped: 0 });
+      assert.deepEqual(await prepareDigests(makeJobContext(sql), monday), { sent: 2, skipped: 0 });
       const retry = new Date(monday.getTime() + HOUR_MS);
-      assert.deepEqual(await prepareDigests(makeContext(sql), retry), { sent: 0, skipped: 2 });
+      assert.deepEqual(await prepareDigests(makeJobContext(sql), retry), { sent: 0, skipped: 2 });
       const nextMonday = new Date(monday.getTime() + 7 * DAY_MS);
-      assert.deepEqual(await prepareDigests(makeContext(sql), nextMonday), { sent: 2, skipped: 0 });
+      assert.deepEqual(await prepareDigests(makeJobContext(sql), nextMonday), { sent: 2, skipped: 0 });
     }),
 });
 
@@ -286,7 +269,7 @@ Deno.test({
                (${abandoned}, 'globex', 5900, 'abandoned', 4, ${due}, ${yesterday}),
                (${notYetDue}, 'acme', 6900, 'retrying', 1, '2027-03-01T11:00:00Z', ${yesterday})
       `;
-      const ctx = makeContext(sql);
+      const ctx = makeJobContext(sql);
       assert.deepEqual(await retryPayments(ctx, now), { retried: 3, paid: 1, abandoned: 1 });
       assert.deepEqual(await payments(sql), {
         [paying]: "paid 1 - 2027-03-01T10:00:00.000Z",
@@ -297,7 +280,7 @@ Deno.test({
         [notYetDue]: "retrying 1 2027-03-01T11:00:00.000Z 2027-02-28T10:00:00.000Z",
       });
       assert.match(ctx.lines.at(-1)!, /retried 3 payments: 1 paid, 1 abandoned \(demo: no payment provider/);
-      assert.deepEqual(await retryPayments(makeContext(sql), now), { retried: 0, paid: 0, abandoned: 0 });
+      assert.deepEqual(await retryPayments(makeJobContext(sql), now), { retried: 0, paid: 0, abandoned: 0 });
     }),
 });
 
@@ -330,7 +313,7 @@ Deno.test({
       `;
       const report = await sql.begin(async (tx) => {
         await tx`SELECT 1 FROM demo_payments WHERE id = ${locked} FOR UPDATE`;
-        return await retryPayments(makeContext(sql), now);
+        return await retryPayments(makeJobContext(sql), now);
       });
       assert.equal(report.retried, 1);
       const [row] = await sql<
@@ -373,7 +356,7 @@ Deno.test({
       await seedDemoData(sql, new Date());
       const results: Record<string, unknown> = {};
       for (const job of exampleJobs) {
-        if (job.run) results[job.id] = await job.run(makeContext(sql));
+        if (job.run) results[job.id] = await job.run(makeJobContext(sql));
       }
       for (const [id, result] of Object.entries(results)) {
         assert.deepEqual(toStoredResult(result), result, id);

@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
 import type { Sql } from "../lib/db/mod.ts";
-import type { JobContext } from "../lib/jobs/define.ts";
 import { declaredJobs } from "../lib/jobs/mod.ts";
 import { pruneExecutions, RETENTION_JOB_ID, retentionJob } from "../lib/jobs/retention.ts";
 import { toStoredResult } from "../lib/jobs/runner.ts";
 import { dbTest, withDatabase } from "./helpers/db.ts";
-import { makeExecution, makeJob } from "./helpers/fixtures.ts";
+import { makeExecution, makeJob, makeJobContext } from "./helpers/fixtures.ts";
 
 const NOW = new Date("2027-06-01T03:15:00Z");
 /** With 30 days kept, the cutoff is 2027-05-02T03:15:00Z. */
@@ -92,20 +91,6 @@ function abortingAfterFirstExecutionBatch(sql: Sql, controller: AbortController)
       });
     },
   });
-}
-
-function makeContext(sql: Sql): JobContext & { lines: string[] } {
-  const lines: string[] = [];
-  const write = (message: string) => void lines.push(message);
-  return {
-    signal: new AbortController().signal,
-    executionId: crypto.randomUUID(),
-    periodKey: "test",
-    trigger: "manual",
-    sql,
-    log: { info: write, warn: write, error: write },
-    lines,
-  };
 }
 
 Deno.test({
@@ -325,7 +310,7 @@ Deno.test({
     withDatabase(async (sql) => {
       await makeJobWithYoungRuns(sql, "digest");
       await makeRuns(sql, "digest", 3, OLD);
-      const ctx = makeContext(sql);
+      const ctx = makeJobContext(sql);
 
       const result = await retentionJob(DAYS, () => NOW).run!(ctx);
 
@@ -347,7 +332,7 @@ Deno.test({
         job.id === RETENTION_JOB_ID
       )!;
 
-      assert.deepEqual(await job.run!(makeContext(sql)), { skipped: "JOB_RETENTION_DAYS=0" });
+      assert.deepEqual(await job.run!(makeJobContext(sql)), { skipped: "JOB_RETENTION_DAYS=0" });
       assert.equal(await countExecutions(sql, "digest"), 5);
       assert.equal((await sql`SELECT 1 FROM alerts`).length, 1);
       await assert.rejects(

@@ -7,7 +7,7 @@
 import type { AlertRecord } from "../../lib/alerts/types.ts";
 import type { Sql } from "../../lib/db/mod.ts";
 import type { ExecutionStatus } from "../../lib/events.ts";
-import type { Trigger } from "../../lib/jobs/define.ts";
+import type { JobContext, Trigger } from "../../lib/jobs/define.ts";
 
 /** A job definition on `rate(1 hour)`, named after its id unless told. */
 export async function makeJob(
@@ -76,5 +76,23 @@ export function makeAlertRecord(overrides: Partial<AlertRecord> = {}): AlertReco
     },
     createdAt: new Date("2027-03-01T09:00:13Z"),
     ...overrides,
+  };
+}
+
+/** A handler's context as the runner gives it, with what the job logged collected in `lines`. */
+export function makeJobContext(
+  sql: Sql,
+  signal: AbortSignal = new AbortController().signal,
+): JobContext & { lines: string[] } {
+  const lines: string[] = [];
+  const write = (message: string) => void lines.push(message);
+  return {
+    signal,
+    executionId: crypto.randomUUID(),
+    periodKey: "test",
+    trigger: "manual",
+    sql,
+    log: { info: write, warn: write, error: write },
+    lines,
   };
 }
