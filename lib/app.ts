@@ -5,7 +5,7 @@
 import { JobSummaryCache } from "./dashboard_cache.ts";
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { compress } from "hono/compress";
+import { compressResponses } from "./http/compress.ts";
 import { getConnInfo } from "hono/deno";
 import { requestId } from "hono/request-id";
 import { h, type VNode } from "preact";
@@ -114,7 +114,7 @@ export function createApp(given: AppDeps, routes: Route[] = defaultRoutes): Hono
     if (/%00/.test(c.req.url)) throw new HttpError(400, "URLs cannot contain NUL characters (%00).");
     await next();
   });
-  app.use(compress());
+  app.use(compressResponses());
   app.use(bodyLimit({
     maxSize: MAX_BODY_BYTES,
     onError: (c) =>

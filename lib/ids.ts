@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+
 /** Random secrets, their stored hashes, and id checks, shared by sessions, tokens and queries. */
 
 /** 256 random bits as 43 base64url characters (no padding). */
@@ -6,10 +8,13 @@ export function randomSecret(): string {
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-/** Lower-case hex SHA-256 of a string. */
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+/**
+ * Lower-case hex SHA-256 of a string. Synchronous node:crypto underneath:
+ * every signed-in request hashes its session id, and WebCrypto's digest
+ * costs an async round trip each time.
+ */
+export function sha256Hex(text: string): Promise<string> {
+  return Promise.resolve(createHash("sha256").update(text).digest("hex"));
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

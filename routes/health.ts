@@ -50,7 +50,7 @@ export async function jobs(c: Context<AppEnv>) {
   if (jobId === undefined) {
     const { healthy, jobs, checkedAt } = report;
     // The report is shared for HEALTH_CACHE_SECONDS, and so are its bytes.
-    return await sharedJson(c, report, { healthy, jobs, checkedAt }, healthy ? 200 : 503);
+    return sharedJson(c, report, { healthy, jobs, checkedAt }, healthy ? 200 : 503);
   }
   const job = report.jobs.find((entry) => entry.id === jobId);
   if (!job) return c.json({ error: `There is no job "${jobId}".` }, 404);
