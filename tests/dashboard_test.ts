@@ -391,3 +391,42 @@ Deno.test({
       assert.equal(liveOf(back), "true", "back on the newest page, the history is live again");
     }),
 });
+
+Deno.test({
+  name: "a busy dashboard reuses one render per second, and a run or another viewer gets a fresh one",
+  ...dbTest,
+  fn: async () => {
+    const t = await createTestApp({ jobs, dashboardCacheMs: 60_000 });
+    try {
+      t.clock.now = new Date("2027-03-08T12:00:00.250Z");
+      const admin = await t.signIn(await makeUser(t.db, { role: "admin", name: "Ada" }));
+      const viewer = await t.signIn(await makeUser(t.db, { role: "viewer", name: "Vic" }));
+      const page = async (cookie: string) => {
+        const response = await t.app.request("/admin/jobs", { headers: { cookie } });
+        assert.equal(response.status, 200);
+        return await response.text();
+      };
+      const first = await page(admin);
+      t.clock.advance(500);
+      assert.equal(await page(admin), first, "the same data in the same second: the same page");
+      assert.equal(t.deps.dashboard!.loads, 2, "one read of the summaries and one of the history");
+
+      const forViewer = await page(viewer);
+      assert.match(forViewer, /Vic/);
+      assert.doesNotMatch(forViewer, /Ada/, "a render is never shared between users");
+
+      const id = await makeRecentExecution(t, { jobId: "flaky", minutesAgo: 0, status: "failed" });
+      t.deps.jobs.bus.emit({ executionId: id, jobId: "flaky", status: "failed", instanceId: "other" });
+      const afterRun = await page(admin);
+      assert.notEqual(afterRun, first);
+      assert.match(afterRun, /Failing: the last run failed/, "the run shows as soon as its event arrives");
+
+      t.clock.advance(1_000);
+      const nextSecond = await page(admin);
+      assert.equal(t.deps.dashboard!.loads, 4, "a new second re-renders from the kept reads");
+      assert.notEqual(nextSecond, afterRun, "relative times move on");
+    } finally {
+      await t.close();
+    }
+  },
+});

@@ -58,7 +58,7 @@ Deno.test("island props are escaped so markup in data cannot break out of the ma
     <Page>
       <PasswordInput id="pw" name={hostile} autocomplete="off" />
     </Page>,
-    { title: "t", nonce: "n" },
+    { title: "t" },
   );
   assert.deepEqual([...islands], ["PasswordInput"]);
   assert.doesNotMatch(html, /" onmouseover/);
@@ -75,7 +75,7 @@ Deno.test("island props are escaped so markup in data cannot break out of the ma
 Deno.test("an island given a Date or a function fails at render time with a clear error", async () => {
   await ensureBuilt();
   const render = (props: Record<string, unknown>) =>
-    renderDocument(<Page>{h(PasswordInput, props as never)}</Page>, { title: "t", nonce: "n" });
+    renderDocument(<Page>{h(PasswordInput, props as never)}</Page>, { title: "t" });
   assert.throws(
     () => render({ id: "a", name: "b", autocomplete: new Date() }),
     /island PasswordInput: prop "autocomplete" is a Date; island props must be plain JSON/,
@@ -94,14 +94,14 @@ Deno.test("classes an island adds in the browser are styled on pages that use it
     <Page>
       <PasswordInput id="pw" name="password" autocomplete="off" />
     </Page>,
-    { title: "t", nonce: "n" },
+    { title: "t" },
   );
   // The server renders the field without the toggle; after hydration the toggle
   // appears, and turns blue when pressed. Both states must be in the CSS.
   assert.doesNotMatch(html, /class="[^"]*text-blue-600/);
   assert.match(html, /\.text-blue-600\{/);
   assert.match(html, /\.right-0\{/);
-  const plain = renderDocument(<Page>Hello</Page>, { title: "t", nonce: "n" }).html;
+  const plain = renderDocument(<Page>Hello</Page>, { title: "t" }).html;
   assert.doesNotMatch(plain, /\.text-blue-600\{/, "pages without islands carry only their own classes");
 });
 
@@ -115,7 +115,6 @@ Deno.test("page titles and text are escaped", async () => {
   await ensureBuilt();
   const { html } = renderDocument(<Page>{"<img src=x onerror=alert(1)>"}</Page>, {
     title: "</title><script>alert(1)</script>",
-    nonce: '"><script>',
   });
   assert.doesNotMatch(html, /<script|<img/);
   assert.match(html, /<body>&lt;img src=x onerror=alert\(1\)/);

@@ -31,6 +31,5 @@ export type AppEnv = {
     deps: AppDeps;
     user: SessionUser | null;
     clientIp: string | null;
-    secureHeadersNonce?: string;
   };
 };

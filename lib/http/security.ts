@@ -1,30 +1,42 @@
 /** Secure headers and the same-origin check for state-changing requests. */
 import type { MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
-import { NONCE, secureHeaders } from "hono/secure-headers";
+import { secureHeaders } from "hono/secure-headers";
 import { isSafeMethod } from "../auth/middleware.ts";
 import { sessionCookieName } from "../auth/session.ts";
 import type { AppEnv } from "./context.ts";
 import { HttpError } from "./errors.ts";
 
+const CSP_DIRECTIVES: [string, string][] = [
+  ["default-src", "'self'"],
+  ["script-src", "'self'"],
+  ["style-src", "'self'"],
+  ["img-src", "'self' data:"],
+  ["connect-src", "'self'"],
+  ["font-src", "'self'"],
+  ["object-src", "'none'"],
+  ["base-uri", "'none'"],
+  ["form-action", "'self'"],
+  ["frame-ancestors", "'none'"],
+];
+
 /**
- * CSP allowing only our own scripts (no inline script at all), our own
- * styles plus the page's nonce'd style tag, no framing, no plugins.
+ * The Content-Security-Policy: only our own scripts (no inline script at
+ * all), our own style sheets plus, on a page, its one style tag allowed by
+ * its hash (`styleSource`), no framing, no plugins.
  */
+export function contentSecurityPolicy(styleSource?: string): string {
+  return CSP_DIRECTIVES.map(([name, value]) =>
+    `${name} ${name === "style-src" && styleSource ? `${value} ${styleSource}` : value}`
+  ).join("; ");
+}
+
+const DEFAULT_CSP = contentSecurityPolicy();
+
+/** The security headers; a response that set its own CSP (a page, for its style hash) keeps it. */
 export function securityHeaders(https: boolean): MiddlewareHandler<AppEnv> {
-  return secureHeaders({
-    contentSecurityPolicy: {
-      defaultSrc: ["'self'"],
-      scriptSrc: ["'self'"],
-      styleSrc: ["'self'", NONCE],
-      imgSrc: ["'self'", "data:"],
-      connectSrc: ["'self'"],
-      fontSrc: ["'self'"],
-      objectSrc: ["'none'"],
-      baseUri: ["'none'"],
-      formAction: ["'self'"],
-      frameAncestors: ["'none'"],
-    },
+  const others = secureHeaders({
+    contentSecurityPolicy: undefined,
     xFrameOptions: "DENY",
     xContentTypeOptions: "nosniff",
     referrerPolicy: "same-origin",
@@ -33,6 +45,12 @@ export function securityHeaders(https: boolean): MiddlewareHandler<AppEnv> {
     crossOriginOpenerPolicy: "same-origin",
     permissionsPolicy: { camera: [], microphone: [], geolocation: [] },
   });
+  return async (c, next) => {
+    await others(c, next);
+    if (!c.res.headers.has("Content-Security-Policy")) {
+      c.res.headers.set("Content-Security-Policy", DEFAULT_CSP);
+    }
+  };
 }
 
 /**

@@ -9,6 +9,8 @@ import type { IslandsManifest } from "./build.ts";
 import { collectIslands, registerIslands, setIslandUrlResolver } from "./islands.ts";
 import { islands } from "./islands.gen.ts";
 import { extractCss } from "./twind.ts";
+import { gzipBytes } from "../http/compress.ts";
+import { createHash } from "node:crypto";
 
 registerIslands(islands);
 
@@ -24,9 +26,26 @@ export function useIslandsManifest(built: IslandsManifest): void {
   });
 }
 
-export interface RenderedPage {
-  html: string;
-  islands: Set<string>;
+/** A rendered document: the UTF-8 bytes to send, its gzip and its text on demand. */
+export class RenderedPage {
+  #html: string | null = null;
+  #gzip: Uint8Array<ArrayBuffer> | null = null;
+
+  constructor(
+    readonly bytes: Uint8Array<ArrayBuffer>,
+    readonly islands: Set<string>,
+    /** The CSP source that allows the page's style tag: `'sha256-…'`. */
+    readonly styleSource: string,
+  ) {}
+
+  get html(): string {
+    return this.#html ??= new TextDecoder().decode(this.bytes);
+  }
+
+  /** The document gzipped, computed once per page. */
+  gzipped(): Uint8Array<ArrayBuffer> {
+    return this.#gzip ??= gzipBytes(this.bytes);
+  }
 }
 
 const ESCAPES: Record<string, string> = {
@@ -42,16 +61,65 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => ESCAPES[char]);
 }
 
-/** Renders a full HTML document around `body`. `nonce` is the CSP nonce for the style tag. */
-export function renderDocument(body: VNode, options: { title: string; nonce: string }): RenderedPage {
+const objectIds = new WeakMap<object, number>();
+let lastObjectId = 0;
+
+/**
+ * A number for `value` that lasts as long as the object: a memo key can name
+ * a shared read (the same object while it is unchanged) without serialising it.
+ */
+export function objectId(value: object): number {
+  let id = objectIds.get(value);
+  if (id === undefined) objectIds.set(value, id = ++lastObjectId);
+  return id;
+}
+
+/** Pages kept by their memo key, most recently used last. */
+const MEMO_ENTRIES = 16;
+const pagesByKey = new Map<string, RenderedPage>();
+const encoder = new TextEncoder();
+
+export interface DocumentOptions {
+  title: string;
+  /**
+   * Everything the body's HTML depends on, serialised. A page rendered for
+   * an equal key (and title) is reused, bytes and gzip, instead of rendered
+   * again: a busy dashboard costs one render per second and per change, not
+   * one per request. Leave it out when the body depends on anything the key
+   * cannot carry.
+   */
+  memoKey?: string;
+}
+
+/**
+ * Renders a full HTML document around `body`. The style tag carries no
+ * nonce: the CSP allows it by its hash (`styleSource`), so equal pages are
+ * equal bytes and a memoized page is sent as it was encoded and compressed.
+ */
+export function renderDocument(body: VNode, options: DocumentOptions): RenderedPage {
+  if (options.memoKey === undefined) return renderWhole(body, options.title);
+  const key = `${options.title}\n${options.memoKey}`;
+  const kept = pagesByKey.get(key);
+  if (kept) {
+    pagesByKey.delete(key);
+    pagesByKey.set(key, kept);
+    return kept;
+  }
+  const page = renderWhole(body, options.title);
+  pagesByKey.set(key, page);
+  if (pagesByKey.size > MEMO_ENTRIES) pagesByKey.delete(pagesByKey.keys().next().value!);
+  return page;
+}
+
+function renderWhole(body: VNode, title: string): RenderedPage {
   const { output: bodyHtml, islands: used } = collectIslands(() => renderToString(body));
   const css = extractCss(bodyHtml, used.size > 0 && manifest ? manifest.classes : []);
   const head = [
     `<meta charset="utf-8">`,
     `<meta name="viewport" content="width=device-width, initial-scale=1">`,
-    `<title>${escapeHtml(options.title)}</title>`,
+    `<title>${escapeHtml(title)}</title>`,
     `<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">`,
-    `<style nonce="${escapeHtml(options.nonce)}">${css}</style>`,
+    `<style>${css}</style>`,
   ];
   if (used.size > 0 && manifest) {
     for (const name of used) {
@@ -60,5 +128,6 @@ export function renderDocument(body: VNode, options: { title: string; nonce: str
     head.push(`<script type="module" src="${escapeHtml(manifest.boot)}"></script>`);
   }
   const html = `<!DOCTYPE html><html lang="en"><head>${head.join("")}</head>${bodyHtml}</html>`;
-  return { html, islands: used };
+  const styleSource = `'sha256-${createHash("sha256").update(css).digest("base64")}'`;
+  return new RenderedPage(encoder.encode(html), used, styleSource);
 }

@@ -4,6 +4,7 @@ import { isFailing, JobCard } from "../../components/JobCard.tsx";
 import { Layout } from "../../components/Layout.tsx";
 import type { AppEnv } from "../../lib/http/context.ts";
 import { renderPage } from "../../lib/http/page.ts";
+import { objectId } from "../../lib/render/page.tsx";
 import {
   type HistoryIssue,
   type HistoryPage,
@@ -12,7 +13,6 @@ import {
 } from "../../lib/history.ts";
 import { cachedSchedule } from "../../lib/jobs/schedule_cache.ts";
 import type { JobSummary } from "../../lib/queries/dashboard.ts";
-import { listExecutions } from "../../lib/queries/history.ts";
 import type { SessionUser } from "../../lib/queries/sessions.ts";
 
 /** The plain-English schedule and the next run; a stored schedule this version cannot read gives nulls. */
@@ -35,21 +35,38 @@ export async function GET(c: Context<AppEnv>) {
   const now = deps.now();
   const [summaries, page] = await Promise.all([
     deps.dashboard!.list(now),
-    listExecutions(deps.sql, parsed.query),
+    deps.dashboard!.history(parsed.query),
   ]);
   const issues = parsed.ok ? [] : parsed.issues;
+  const user = c.var.user!;
+  const runnable = [...deps.jobs.registry.keys()];
+  // The page shows times to the second, so it is rendered for the whole second: every request
+  // in that second with the same data and user reuses one render.
+  const shownAt = new Date(Math.floor(now.getTime() / 1000) * 1000);
+  const viewer = { id: user.id, name: user.name, role: user.role };
+  // The reads come from the dashboard cache, so an unchanged read is the same object.
+  const memoKey = JSON.stringify([
+    "jobs",
+    viewer,
+    shownAt,
+    objectId(summaries),
+    objectId(page),
+    parsed.query,
+    issues,
+    runnable,
+  ]);
   return renderPage(
     c,
     <JobsPage
-      user={c.var.user!}
+      user={user}
       summaries={summaries}
       page={page}
       query={parsed.query}
       issues={issues}
-      now={now}
-      runnable={new Set(deps.jobs.registry.keys())}
+      now={shownAt}
+      runnable={new Set(runnable)}
     />,
-    { title: "Jobs", status: issues.length > 0 ? 400 : 200 },
+    { title: "Jobs", status: issues.length > 0 ? 400 : 200, memoKey },
   );
 }
 

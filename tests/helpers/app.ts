@@ -2,6 +2,7 @@
  * An in-process app on an isolated database, with personas (an admin, a
  * viewer, a stranger) and a fake clock. Route tests call `app.request()`.
  */
+import { JobSummaryCache } from "../../lib/dashboard_cache.ts";
 import { createApp } from "../../lib/app.ts";
 import { hashPassword } from "../../lib/auth/password.ts";
 import { type Config, loadConfig } from "../../lib/config.ts";
@@ -74,6 +75,8 @@ export async function createTestApp(
     jobs?: Job[];
     /** How long health answers are reused; 0 (default) so each request sees the test's latest rows. */
     healthCacheMs?: number;
+    /** How long the dashboard's reads are reused (as in main.ts); 0 (default) reads on every request. */
+    dashboardCacheMs?: number;
   } = {},
 ): Promise<TestApp> {
   await ensureBuilt();
@@ -97,7 +100,8 @@ export async function createTestApp(
   };
   if (options.jobs) await syncJobDefinitions(db.sql, options.jobs.map(toDeclaredJob), clock.now);
   const health = new HealthMonitor({ sql: db.sql, now, log, ttlMs: options.healthCacheMs ?? 0 });
-  const deps: AppDeps = { config, sql: db.sql, now, log, jobs, health };
+  const dashboard = new JobSummaryCache({ sql: db.sql, bus, ttlMs: options.dashboardCacheMs ?? 0 });
+  const deps: AppDeps = { config, sql: db.sql, now, log, jobs, health, dashboard };
   const app = createApp(deps, options.routes ?? defaultRoutes);
   return {
     app,
