@@ -14,7 +14,7 @@ import { type Config, ConfigError, loadConfig } from "./lib/config.ts";
 import { type Database, openDatabase } from "./lib/db/mod.ts";
 import { migrate, MigrationError } from "./lib/db/migrate.ts";
 import { DatabaseLockedError } from "./lib/db/pglite.ts";
-import { EventBus, relayNotifications } from "./lib/events.ts";
+import { EventBus, forwardNotifications, relayNotifications } from "./lib/events.ts";
 import { createRegistry, type Job, JobDefinitionError, toDeclaredJob } from "./lib/jobs/define.ts";
 import { seedDemoData } from "./lib/jobs/examples/demo_data.ts";
 import { loadJobs } from "./lib/jobs/load.ts";
@@ -93,7 +93,11 @@ async function start(options: StartOptions = {}): Promise<SchedulerDeps> {
   const alerts: AlertHooks = { routing: routingFromConfig(config), queued: () => worker?.wake(), log };
   const runner = new Runner({ sql: db.sql, bus, log, now, instanceId, alerts });
   const jobs = { registry, runner, bus, instanceId, alerts };
-  if (db.kind === "postgres") await relayNotifications(db.sql, bus, instanceId);
+  let stopForwarding = () => Promise.resolve();
+  if (db.kind === "postgres") {
+    await relayNotifications(db.sql, bus, instanceId);
+    stopForwarding = forwardNotifications(db.sql, bus, instanceId, log);
+  }
   const dashboard = new JobSummaryCache({ sql: db.sql, bus, ttlMs: DASHBOARD_CACHE_MS });
   const scheduler: SchedulerDeps = { sql: db.sql, registry, runner, bus, log, now, instanceId, alerts };
   if (db.kind === "pglite") refreshStatistics = refreshEmbeddedStatistics(db.sql);
@@ -132,6 +136,8 @@ async function start(options: StartOptions = {}): Promise<SchedulerDeps> {
     await runner.shutdown(10_000);
     // Undelivered alerts stay in the outbox for the next instance to send.
     await worker?.stop();
+    // The interrupted runs' events reach the other instances before the connection goes.
+    await stopForwarding();
     await db.close();
     Deno.exit(0);
   };

@@ -2,8 +2,8 @@
  * The runs API behind routes/api/runs.ts: external jobs (a Lambda, a
  * Kubernetes CronJob, a script) authenticate with their job's bearer token
  * and report a run as start + complete/fail, or in one go after the fact.
- * Each change is one guarded statement that NOTIFYs, then is published on
- * this instance's bus, exactly as for in-process runs.
+ * Each change is one guarded statement, then is published on this
+ * instance's bus (and so to other instances), exactly as for in-process runs.
  */
 import type { Sql } from "../db/mod.ts";
 import type { EventBus, ExecutionStatus } from "../events.ts";
@@ -183,7 +183,7 @@ export async function startRun(
     executionId: input.executionId ?? crypto.randomUUID(),
     startedAt: now,
     metadata: (jsonWithoutNul(input.metadata) as Record<string, unknown> | undefined) ?? null,
-  }, deps.instanceId);
+  });
   if (changed) {
     publish(deps.bus, deps.instanceId, changed);
     return { id: changed.executionId, periodKey, status: changed.status, created: true };
@@ -212,7 +212,7 @@ export async function completeRun(
         result: jsonWithoutNul(input.result) ?? null,
         exitCode: input.exitCode ?? null,
         log: tailText(input.log, MAX_LOG_CHARS),
-      }, deps.instanceId),
+      }),
   );
   if (!changed) throw await notRunning(deps, execution.id);
   publish(deps.bus, deps.instanceId, changed);
@@ -237,7 +237,7 @@ export async function failRun(
         errorMessage: headText(input.error, MAX_ERROR_CHARS),
         exitCode: input.exitCode ?? null,
         log: tailText(input.log, MAX_LOG_CHARS),
-      }, deps.instanceId),
+      }),
   );
   if (!changed) throw await notRunning(deps, execution.id);
   publish(deps.bus, deps.instanceId, changed);
@@ -300,7 +300,7 @@ export async function reportRun(
         metadata: (jsonWithoutNul(input.metadata) as Record<string, unknown> | undefined) ?? null,
         exitCode: input.exitCode ?? null,
         log: tailText(input.log, MAX_LOG_CHARS),
-      }, deps.instanceId),
+      }),
   );
   if (!changed) {
     const existing = await findPeriodExecution(deps.sql, jobId, periodKey);

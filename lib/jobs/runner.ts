@@ -53,7 +53,7 @@ export function toStoredResult(value: unknown): unknown {
   return jsonWithoutNul(JSON.parse(text));
 }
 
-/** Publishes a change on the bus (the statement already NOTIFYed other instances). */
+/** Publishes a committed change on the bus (on PostgreSQL, forwardNotifications tells other instances). */
 export function publish(bus: EventBus, instanceId: string, changed: Changed | null): void {
   if (changed) bus.emit({ ...changed, instanceId });
 }
@@ -85,7 +85,7 @@ export class Runner {
             failExecution(tx, execution.executionId, {
               completedAt: this.#deps.now(),
               errorMessage: "interrupted: shutdown",
-            }, this.#deps.instanceId)
+            })
           ),
         "failed",
       );
@@ -123,7 +123,7 @@ export class Runner {
         failExecution(tx, executionId, {
           completedAt: now(),
           errorMessage: "interrupted: shutdown",
-        }, instanceId)
+        })
       ).catch(() => null);
       publish(bus, instanceId, changed);
     }
@@ -187,7 +187,7 @@ export class Runner {
           errorMessage: `timed out after ${job.timeoutSeconds} s`,
           metadata: { timedOut: true },
           log: tail(),
-        }, instanceId)
+        })
       );
       publish(bus, instanceId, changed);
       return changed ? "timed out" : "already finished";
@@ -204,7 +204,7 @@ export class Runner {
           errorMessage: headText(message, MAX_ERROR_CHARS) || "the handler threw without a message",
           metadata: stack ? { stack } : {},
           log: tail(),
-        }, instanceId)
+        })
       );
       publish(bus, instanceId, changed);
       return changed ? "failed" : "already finished";
@@ -218,7 +218,7 @@ export class Runner {
           completedAt: now(),
           errorMessage: (error as Error).message,
           log: tail(),
-        }, instanceId)
+        })
       );
       publish(bus, instanceId, changed);
       return changed ? "failed" : "already finished";
@@ -228,7 +228,7 @@ export class Runner {
         completedAt: now(),
         result,
         log: tail(),
-      }, instanceId)
+      })
     );
     publish(bus, instanceId, changed);
     return changed ? "completed" : "already finished";

@@ -88,7 +88,7 @@ export async function tick(deps: SchedulerDeps): Promise<TickReport> {
     sql,
     alerts,
     now,
-    (tx) => reapLostExecutions(tx, now, REAP_GRACE_MS, instanceId),
+    (tx) => reapLostExecutions(tx, now, REAP_GRACE_MS),
   ).catch((error) => {
     deps.log.error("reaping lost runs failed", {
       error: error instanceof Error ? error.message : String(error),
@@ -111,7 +111,7 @@ export async function tick(deps: SchedulerDeps): Promise<TickReport> {
   }
   // The runs and the cursors that say they were planned commit together: one commit, not two.
   const inserted = await sql.begin(async (tx) => {
-    const rows = await insertDueExecutions(tx, due, instanceId);
+    const rows = await insertDueExecutions(tx, due);
     await advanceSchedulerCursors(tx, handled, now);
     return rows;
   });

@@ -81,7 +81,7 @@ async function startManualRun(
       startedAt: now,
       triggeredBy: actor.id,
       retryOf: audit.retryOf,
-    }, deps.instanceId);
+    });
     await recordAuditEvent(tx, {
       action: audit.action,
       occurredAt: now,

@@ -1,7 +1,8 @@
 /**
  * Every state change of an execution is one statement guarded by
  * `status = 'running'`, so a late completion cannot overwrite a timeout or a
- * reap, and each statement also NOTIFYs jobwatch_events with what changed.
+ * reap. Each returns what it changed, for the caller to publish once the
+ * change has committed (lib/events.ts forwards it to other instances).
  */
 import type { Queryable } from "../db/mod.ts";
 import type { ExecutionEvent, ExecutionStatus } from "../events.ts";
@@ -30,12 +31,6 @@ export interface Execution {
 /** A changed execution, as published on the bus. */
 export type Changed = Omit<ExecutionEvent, "instanceId">;
 
-/** `pg_notify` of each changed row, for the SELECT over a data-modifying CTE. */
-export function notifyEach(sql: Queryable, instanceId: string) {
-  return sql`pg_notify('jobwatch_events', json_build_object(
-    'executionId', id, 'jobId', job_id, 'status', status, 'instanceId', ${instanceId}::text)::text)`;
-}
-
 export interface DueExecution {
   jobId: string;
   periodKey: string;
@@ -55,17 +50,16 @@ export interface DueExecution {
 export async function insertDueExecutions(
   sql: Queryable,
   due: DueExecution[],
-  instanceId: string,
 ): Promise<(Changed & { periodKey: string })[]> {
   if (due.length === 0) return [];
   // Manual runs of a 'skip' job check for a running one under this job's advisory
   // lock (lib/jobs/trigger.ts); taking the same locks here, in one transaction with
   // the insert, keeps a tick and a "Run now" from both starting a run.
   const skipJobs = [...new Set(due.filter((d) => d.skipIfRunning).map((d) => d.jobId))].sort();
-  if (skipJobs.length === 0) return await insertDue(sql, due, instanceId);
+  if (skipJobs.length === 0) return await insertDue(sql, due);
   const lockAndInsert = async (tx: Queryable) => {
     await tx`SELECT pg_advisory_xact_lock(hashtext(id)) FROM unnest(${tx.array(skipJobs)}::text[]) AS id`;
-    return await insertDue(tx, due, instanceId);
+    return await insertDue(tx, due);
   };
   return "begin" in sql ? await sql.begin(lockAndInsert) : await lockAndInsert(sql);
 }
@@ -73,7 +67,6 @@ export async function insertDueExecutions(
 function insertDue(
   sql: Queryable,
   due: DueExecution[],
-  instanceId: string,
 ): Promise<(Changed & { periodKey: string })[]> {
   return sql<(Changed & { periodKey: string })[]>`
     WITH due AS (
@@ -108,7 +101,7 @@ function insertDue(
       ON CONFLICT (job_id, period_key) DO NOTHING
       RETURNING id, job_id, status, period_key
     )
-    SELECT id AS execution_id, job_id, status, period_key, ${notifyEach(sql, instanceId)} AS notified
+    SELECT id AS execution_id, job_id, status, period_key
     FROM inserted
   `.then((rows) =>
     rows.map(({ executionId, jobId, status, periodKey }) => ({ executionId, jobId, status, periodKey }))
@@ -125,7 +118,6 @@ export async function insertManualExecution(
     triggeredBy: string | null;
     retryOf: string | null;
   },
-  instanceId: string,
 ): Promise<Changed> {
   const [row] = await sql<Changed[]>`
     WITH inserted AS (
@@ -135,7 +127,7 @@ export async function insertManualExecution(
               ${run.triggeredBy}, ${run.startedAt}, ${run.retryOf})
       RETURNING id, job_id, status
     )
-    SELECT id AS execution_id, job_id, status, ${notifyEach(sql, instanceId)} AS notified FROM inserted
+    SELECT id AS execution_id, job_id, status FROM inserted
   `;
   return { executionId: row.executionId, jobId: row.jobId, status: row.status };
 }
@@ -145,7 +137,6 @@ export async function completeExecution(
   sql: Queryable,
   id: string,
   outcome: { completedAt: Date; result: unknown; exitCode?: number | null; log?: string | null },
-  instanceId: string,
 ): Promise<Changed | null> {
   const [row] = await sql<Changed[]>`
     WITH changed AS (
@@ -156,7 +147,7 @@ export async function completeExecution(
       WHERE id = ${id} AND status = 'running'
       RETURNING id, job_id, status
     )
-    SELECT id AS execution_id, job_id, status, ${notifyEach(sql, instanceId)} AS notified FROM changed
+    SELECT id AS execution_id, job_id, status FROM changed
   `;
   return row ? { executionId: row.executionId, jobId: row.jobId, status: row.status } : null;
 }
@@ -172,7 +163,6 @@ export async function failExecution(
     exitCode?: number | null;
     log?: string | null;
   },
-  instanceId: string,
 ): Promise<Changed | null> {
   const [row] = await sql<Changed[]>`
     WITH changed AS (
@@ -184,7 +174,7 @@ export async function failExecution(
       WHERE id = ${id} AND status = 'running'
       RETURNING id, job_id, status
     )
-    SELECT id AS execution_id, job_id, status, ${notifyEach(sql, instanceId)} AS notified FROM changed
+    SELECT id AS execution_id, job_id, status FROM changed
   `;
   return row ? { executionId: row.executionId, jobId: row.jobId, status: row.status } : null;
 }
@@ -198,7 +188,6 @@ export async function reapLostExecutions(
   sql: Queryable,
   now: Date,
   graceMs: number,
-  instanceId: string,
 ): Promise<Changed[]> {
   return await sql<Changed[]>`
     WITH changed AS (
@@ -219,7 +208,7 @@ export async function reapLostExecutions(
               < ${now}::timestamptz - make_interval(secs => ${graceMs / 1000}::double precision)
       RETURNING e.id, e.job_id, e.status
     )
-    SELECT id AS execution_id, job_id, status, ${notifyEach(sql, instanceId)} AS notified FROM changed
+    SELECT id AS execution_id, job_id, status FROM changed
   `.then((rows) => rows.map(({ executionId, jobId, status }) => ({ executionId, jobId, status })));
 }
 

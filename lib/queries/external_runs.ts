@@ -1,12 +1,12 @@
 /**
  * Inserts for runs reported over the runs API. Like lib/queries/executions.ts,
- * each is one statement that also NOTIFYs jobwatch_events, and each inserts
+ * each is one statement that returns what it changed, and each inserts
  * only if the (job, period) is new: the UNIQUE (job_id, period_key) makes a
  * repeated report idempotent across instances.
  */
 import type { Queryable } from "../db/mod.ts";
 import type { ExecutionStatus } from "../events.ts";
-import { type Changed, notifyEach } from "./executions.ts";
+import type { Changed } from "./executions.ts";
 
 function jsonOrNull(sql: Queryable, value: unknown) {
   return value === null || value === undefined ? null : sql.json(value as never);
@@ -22,7 +22,6 @@ export async function insertExternalStart(
     startedAt: Date;
     metadata: Record<string, unknown> | null;
   },
-  instanceId: string,
 ): Promise<Changed | null> {
   const [row] = await sql<Changed[]>`
     WITH inserted AS (
@@ -32,7 +31,7 @@ export async function insertExternalStart(
       ON CONFLICT (job_id, period_key) DO NOTHING
       RETURNING id, job_id, status
     )
-    SELECT id AS execution_id, job_id, status, ${notifyEach(sql, instanceId)} AS notified FROM inserted
+    SELECT id AS execution_id, job_id, status FROM inserted
   `;
   return row ? { executionId: row.executionId, jobId: row.jobId, status: row.status } : null;
 }
@@ -53,7 +52,6 @@ export async function insertExternalReport(
     exitCode: number | null;
     log: string | null;
   },
-  instanceId: string,
 ): Promise<Changed | null> {
   const [row] = await sql<Changed[]>`
     WITH inserted AS (
@@ -65,7 +63,7 @@ export async function insertExternalReport(
       ON CONFLICT (job_id, period_key) DO NOTHING
       RETURNING id, job_id, status
     )
-    SELECT id AS execution_id, job_id, status, ${notifyEach(sql, instanceId)} AS notified FROM inserted
+    SELECT id AS execution_id, job_id, status FROM inserted
   `;
   return row ? { executionId: row.executionId, jobId: row.jobId, status: row.status } : null;
 }
