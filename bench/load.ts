@@ -9,6 +9,8 @@
  *   deno run -A bench/load.ts '<LoadSpec as JSON>'
  */
 
+import { HttpConnection } from "./http_client.ts";
+
 /** GET (or POST) one URL again and again. */
 export interface RequestSpec {
   kind: "request";
@@ -55,34 +57,36 @@ export function percentile(sorted: Float64Array | number[], fraction: number): n
 
 type Operation = () => Promise<number>;
 
-/** One unit of work per spec; resolves to the HTTP status that decides success. */
+/** One unit of work per spec, on the worker's own connection; resolves to the HTTP status that decides success. */
 function operation(spec: LoadSpec, worker: number): Operation {
   if (spec.kind === "request") {
-    const init: RequestInit = { method: spec.method ?? "GET", headers: spec.headers, redirect: "manual" };
-    return async () => {
-      const response = await fetch(spec.url, { ...init, body: spec.body });
-      await response.arrayBuffer();
-      return response.status;
-    };
+    const url = new URL(spec.url);
+    const connection = new HttpConnection(url.origin);
+    // Like a browser: it takes gzip (the server's work is to send it; inflating it is the client's).
+    const headers = { "accept-encoding": "gzip, br", ...spec.headers };
+    return async () =>
+      (await connection.request(spec.method ?? "GET", url.pathname + url.search, headers, spec.body)).status;
   }
   const { jobId, token } = spec.jobs[worker % spec.jobs.length];
+  const connection = new HttpConnection(spec.baseUrl);
   const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
   let sequence = 0;
   return async () => {
     const periodKey = `load-${Date.now()}-${worker}-${sequence++}`;
-    const started = await fetch(`${spec.baseUrl}/api/runs/${jobId}/start`, {
-      method: "POST",
+    const started = await connection.request(
+      "POST",
+      `/api/runs/${jobId}/start`,
       headers,
-      body: JSON.stringify({ periodKey }),
-    });
-    const run = await started.json() as { id?: string };
+      JSON.stringify({ periodKey }),
+    );
+    const run = JSON.parse(new TextDecoder().decode(started.body)) as { id?: string };
     if (started.status !== 201 || !run.id) return started.status;
-    const completed = await fetch(`${spec.baseUrl}/api/runs/${run.id}/complete`, {
-      method: "POST",
+    const completed = await connection.request(
+      "POST",
+      `/api/runs/${run.id}/complete`,
       headers,
-      body: JSON.stringify({ result: { rows: sequence } }),
-    });
-    await completed.arrayBuffer();
+      JSON.stringify({ result: { rows: sequence } }),
+    );
     return completed.status;
   };
 }
