@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { dbTest } from "./helpers/app.ts";
-import { createTestDatabase } from "./helpers/db.ts";
+import { createTestDatabase, TEST_DATABASE_URL } from "./helpers/db.ts";
 
 Deno.test({
   name: "concurrent transactions do not interleave: each sees only its own uncommitted writes",
@@ -71,6 +71,24 @@ Deno.test({
         SELECT '{"rows_deleted": 5, "nested": {"snake_key": true}}'::jsonb AS some_column
       `;
       assert.deepEqual(row.someColumn, { rows_deleted: 5, nested: { snake_key: true } });
+    } finally {
+      await db.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "the app's connections run with JIT off, so an overestimated short query is not compiled",
+  ...dbTest,
+  // PGlite is built without LLVM and ignores startup parameters: it never compiles a query.
+  ignore: !TEST_DATABASE_URL,
+  fn: async () => {
+    const db = await createTestDatabase();
+    try {
+      const [row] = await db.sql<{ jit: string }[]>`SHOW jit`;
+      assert.equal(row.jit, "off");
+      const [name] = await db.sql<{ applicationName: string }[]>`SHOW application_name`;
+      assert.equal(name.applicationName, "jobwatch");
     } finally {
       await db.close();
     }
