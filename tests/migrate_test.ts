@@ -28,6 +28,7 @@ Deno.test({
         "0005_alerts.sql",
         "0006_metrics.sql",
         "0007_latest_starts.sql",
+        "0008_counting_cost.sql",
       ]);
       assert.deepEqual(await migrate(db.sql), []);
       const tables = await db.sql<{ tableName: string }[]>`
@@ -123,11 +124,12 @@ Deno.test({
         "0005_alerts.sql",
         "0006_metrics.sql",
         "0007_latest_starts.sql",
+        "0008_counting_cost.sql",
       ]);
       const [{ count }] = await db.sql<
         { count: number }[]
       >`SELECT count(*)::int AS count FROM schema_migrations`;
-      assert.equal(count, 7);
+      assert.equal(count, 8);
     } finally {
       await other.close();
       await db.close();
