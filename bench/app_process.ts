@@ -15,6 +15,10 @@ export interface AppOptions {
   env?: Record<string, string>;
 }
 
+function appFlags(): string[] {
+  return (Deno.env.get("BENCH_APP_FLAGS") ?? "").split(/\s+/).filter((flag) => flag !== "");
+}
+
 /** A port nothing listens on right now. */
 function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -63,7 +67,9 @@ export class AppProcess {
     if (options.databaseUrl) env.DATABASE_URL = options.databaseUrl;
     else env.PGLITE_DIR = options.pgliteDir!;
     const command = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--unstable-cron", "bench/server.ts"],
+      // BENCH_APP_FLAGS: extra flags for the app's `deno run`, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`
+      // to profile the app under the bench's load (each start writes its profile when it stops).
+      args: ["run", "-A", "--unstable-cron", ...appFlags(), "bench/server.ts"],
       cwd: ROOT,
       env,
       clearEnv: false,
