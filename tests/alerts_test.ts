@@ -12,6 +12,7 @@ import { migrate } from "../lib/db/migrate.ts";
 import { EventBus } from "../lib/events.ts";
 import { createRegistry, defineJob, type Job } from "../lib/jobs/define.ts";
 import { failRun, reportRun, startRun } from "../lib/jobs/external.ts";
+import { createJobToken } from "../lib/jobs/tokens.ts";
 import { createMemoryLogger } from "../lib/log.ts";
 import { getExecution } from "../lib/queries/executions.ts";
 import { setJobEnabled } from "../lib/queries/jobs.ts";
@@ -81,6 +82,11 @@ function scriptedJob(outcomes: ("S" | "F")[], options: Partial<Parameters<typeof
       ...options,
     } as Parameters<typeof defineJob>[0],
   );
+}
+
+/** An Authorization header with a new token of the job "lambda". */
+async function lambdaBearer(sql: Sql): Promise<string> {
+  return `Bearer ${(await createJobToken(sql, "lambda")).token}`;
 }
 
 async function runTicks(db: TestDatabase, job: Job, clock: TestClock, ticks: number, hooks: AlertHooks) {
@@ -234,11 +240,11 @@ Deno.test({
         instanceId: "test",
         alerts: emailRouting(),
       };
-      const started = await startRun(deps, "lambda", {});
-      const execution = await getExecution(db.sql, started.id);
-      await failRun(deps, execution!, { error: "</pre><script>alert(1)</script>" });
+      const bearer = await lambdaBearer(db.sql);
+      const started = await startRun(deps, bearer, "lambda", {});
+      await failRun(deps, bearer, started.id, { error: "</pre><script>alert(1)</script>" });
       clock.advance(HOUR);
-      await reportRun(deps, "lambda", { status: "failed", error: "exit 2", durationMs: 500 });
+      await reportRun(deps, bearer, "lambda", { status: "failed", error: "exit 2", durationMs: 500 });
       const alerts = await listAlertRows(db.sql);
       assert.deepEqual(alerts.map((a) => [a.kind, a.details.errorMessage, a.details.trigger]), [
         ["failure", "</pre><script>alert(1)</script>", "external"],
@@ -281,7 +287,7 @@ Deno.test({
         instanceId: "t",
         alerts: hooks,
       };
-      await reportRun(deps, "lambda", { status: "completed", durationMs: 1000 });
+      await reportRun(deps, await lambdaBearer(db.sql), "lambda", { status: "completed", durationMs: 1000 });
       assert.equal(await sweep(), 1);
       const alerts = await listAlertRows(db.sql);
       assert.deepEqual(alerts.map((a) => [a.kind, a.executionId]), [["overdue", null], [
@@ -518,7 +524,7 @@ Deno.test({
         bus: new EventBus(),
         instanceId: "t",
       };
-      await reportRun(deps, "lambda", { status: "completed", durationMs: 1000 });
+      await reportRun(deps, await lambdaBearer(db.sql), "lambda", { status: "completed", durationMs: 1000 });
       clock.advance(3 * 24 * HOUR); // Thursday: the weekly job is fine
       const daily = defineJob({
         id: "lambda",

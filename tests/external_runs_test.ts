@@ -315,6 +315,47 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "a bad token is refused with 401 before the body is judged; with a good one the body gets its 400 or 413",
+  ...dbTest,
+  fn: () =>
+    withRuns(async ({ t, post }) => {
+      const { id } = await (await post("/api/runs/nightly-backup/start", {})).json();
+      const { token: other } = await createJobToken(t.db.sql, "inventory-sync");
+      const big = { blob: "x".repeat(70 * 1024) };
+      const cases: [string, unknown, number][] = [
+        ["/api/runs/nightly-backup/start", { periodKey: 5 }, 400],
+        ["/api/runs/nightly-backup/start", { metadata: big }, 413],
+        [`/api/runs/${id}/complete`, { exitCode: "zero" }, 400],
+        [`/api/runs/${id}/complete`, { result: big }, 413],
+        [`/api/runs/${id}/fail`, {}, 400],
+        ["/api/runs/nightly-backup", { status: "maybe" }, 400],
+        ["/api/runs/nightly-backup", { status: "completed", result: big }, 413],
+      ];
+      for (const [path, body, status] of cases) {
+        for (const authorization of ["Bearer jw_short", `Bearer ${other}`]) {
+          const refused = await post(path, body, { authorization });
+          assert.equal(
+            refused.status,
+            401,
+            `${path} ${JSON.stringify(body).slice(0, 40)} as ${authorization}`,
+          );
+        }
+        assert.equal((await post(path, body)).status, status, `${path} ${JSON.stringify(body).slice(0, 40)}`);
+      }
+      const rows = await executions(t);
+      assert.deepEqual(rows.map((row) => row.status), ["running"], "nothing refused was written");
+      const { token: revoked, record } = await createJobToken(t.db.sql, "nightly-backup");
+      await revokeJobToken(t.db.sql, record.id);
+      const late = await post(`/api/runs/${id}/fail`, { error: "boom" }, {
+        authorization: `Bearer ${revoked}`,
+      });
+      assert.equal(late.status, 401, "a revoked token cannot finish a run");
+      assert.equal((await executions(t))[0].status, "running");
+    }),
+});
+
+Deno.test({
   name: "a revoked token gets 401",
   ...dbTest,
   fn: () =>

@@ -11,9 +11,8 @@ import type { Logger } from "../http/context.ts";
 import {
   insertAlert,
   listAlertRecipients,
-  listFinishedRuns,
-  lockAlertStates,
   type LockedAlertState,
+  lockFinishedRuns,
   type NewDelivery,
   saveAlertState,
 } from "../queries/alerts.ts";
@@ -112,11 +111,9 @@ export async function raiseRunAlerts(
   routing: AlertRouting,
   now: Date,
 ): Promise<number> {
-  const runs = await listFinishedRuns(tx, executionIds);
-  if (runs.length === 0) return 0;
-  const locked = await lockAlertStates(tx, runs.map((run) => run.jobId));
+  const { runs, states } = await lockFinishedRuns(tx, executionIds);
   let queued = 0;
-  for (const job of locked.values()) {
+  for (const job of states.values()) {
     const policy = readAlertPolicy(job.alertPolicy);
     let state = job.state;
     const drafts: AlertDraft[] = [];
@@ -135,6 +132,12 @@ export async function raiseRunAlerts(
  * Runs `write` (a statement that finishes runs) and raises the alerts for
  * what it finished, in one transaction; wakes the delivery worker after the
  * commit when something was queued.
+ *
+ * Should raising the alerts fail (a bug, a constraint), the transaction is
+ * rolled back and `write` runs again alone: the run's outcome is recorded
+ * and the miss is logged. A run left running would later be reaped as lost,
+ * which is worse. (A savepoint would do the same at two more round trips
+ * on every run.)
  */
 export async function finishWithAlerts<T extends Changed | Changed[] | null>(
   sql: Sql,
@@ -143,24 +146,29 @@ export async function finishWithAlerts<T extends Changed | Changed[] | null>(
   write: (tx: Queryable) => Promise<T>,
 ): Promise<T> {
   let queued = 0;
-  const result = await sql.begin(async (tx) => {
-    const changed = await write(tx);
-    const finished = (Array.isArray(changed) ? changed : changed ? [changed] : [])
-      .filter((c) => c.status === "completed" || c.status === "failed")
-      .map((c) => c.executionId);
-    if (finished.length === 0) return changed;
-    try {
-      // A savepoint: should raising the alert fail (a bug, a constraint), the run's outcome is still
-      // recorded. A run left running would later be reaped as lost, which is worse than a logged miss.
-      queued = await tx.savepoint((savepoint) => raiseRunAlerts(savepoint, finished, hooks.routing, now));
-    } catch (error) {
-      hooks.log?.error("raising alerts for finished runs failed; the runs are recorded", {
-        executions: finished,
-        error: error instanceof Error ? error.message : String(error),
-      });
-    }
-    return changed;
-  });
-  if (queued > 0) hooks.queued();
-  return result as T;
+  let finished: string[] = [];
+  let raising = false;
+  try {
+    const result = await sql.begin(async (tx) => {
+      const changed = await write(tx);
+      finished = (Array.isArray(changed) ? changed : changed ? [changed] : [])
+        .filter((c) => c.status === "completed" || c.status === "failed")
+        .map((c) => c.executionId);
+      if (finished.length > 0) {
+        raising = true;
+        queued = await raiseRunAlerts(tx, finished, hooks.routing, now);
+        raising = false;
+      }
+      return changed;
+    });
+    if (queued > 0) hooks.queued();
+    return result as T;
+  } catch (error) {
+    if (!raising) throw error;
+    hooks.log?.error("raising alerts for finished runs failed; the runs are recorded", {
+      executions: finished,
+      error: error instanceof Error ? error.message : String(error),
+    });
+    return await write(sql);
+  }
 }

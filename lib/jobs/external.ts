@@ -2,19 +2,33 @@
  * The runs API behind routes/api/runs.ts: external jobs (a Lambda, a
  * Kubernetes CronJob, a script) authenticate with their job's bearer token
  * and report a run as start + complete/fail, or in one go after the fact.
- * Each change is one guarded statement, then is published on this
- * instance's bus (and so to other instances), exactly as for in-process runs.
+ * Each change is one guarded statement that also checks the token, then is
+ * published on this instance's bus (and so to other instances), exactly as
+ * for in-process runs. Only a refused request costs more queries: the ones
+ * that find out what to tell the caller.
  */
-import type { Sql } from "../db/mod.ts";
+import type { Queryable, Sql } from "../db/mod.ts";
 import type { EventBus, ExecutionStatus } from "../events.ts";
 import { HttpError } from "../http/errors.ts";
 import { type AlertHooks, finishWithAlerts, UNROUTED } from "../alerts/record.ts";
-import { completeExecution, type Execution, failExecution, getExecution } from "../queries/executions.ts";
-import { findPeriodExecution, insertExternalReport, insertExternalStart } from "../queries/external_runs.ts";
-import { getJobDefinition } from "../queries/jobs.ts";
+import {
+  type Changed,
+  completeExecution,
+  type Execution,
+  failExecution,
+  getExecution,
+  type ReporterGuard,
+} from "../queries/executions.ts";
+import {
+  findPeriodExecution,
+  insertExternalReport,
+  insertExternalStart,
+  type Reporter,
+  type ReporterInsert,
+} from "../queries/external_runs.ts";
 import type { Job } from "./define.ts";
 import { MAX_RESULT_BYTES, publish } from "./runner.ts";
-import { authenticateJobToken } from "./tokens.ts";
+import { authenticateJobToken, hashJobToken, TOKEN_PATTERN } from "./tokens.ts";
 import { headText, jsonWithoutNul, MAX_ERROR_CHARS, MAX_LOG_CHARS, tailText } from "../text.ts";
 
 /**
@@ -71,11 +85,19 @@ export interface ReportRunInput {
   metadata?: Record<string, unknown>;
 }
 
+/** The SHA-256 of the bearer token in an Authorization header; null when there is none or it is not one of ours. */
+async function bearerTokenHash(authorization: string | undefined): Promise<string | null> {
+  const match = /^Bearer +(\S+) *$/i.exec(authorization ?? "");
+  return match && TOKEN_PATTERN.test(match[1]) ? await hashJobToken(match[1]) : null;
+}
+
+const unauthorized = () => new HttpError(401, UNAUTHORIZED);
+
 /** The job a bearer token reports for, or a 401 that never says whether a job exists. */
 async function tokenJob(deps: ExternalRunDeps, authorization: string | undefined): Promise<string> {
   const match = /^Bearer +(\S+) *$/i.exec(authorization ?? "");
   const jobId = match ? await authenticateJobToken(deps.sql, match[1], deps.now()) : null;
-  if (!jobId) throw new HttpError(401, UNAUTHORIZED);
+  if (!jobId) throw unauthorized();
   return jobId;
 }
 
@@ -85,7 +107,7 @@ export async function authorizeJob(
   authorization: string | undefined,
   jobId: string,
 ): Promise<void> {
-  if (await tokenJob(deps, authorization) !== jobId) throw new HttpError(401, UNAUTHORIZED);
+  if (await tokenJob(deps, authorization) !== jobId) throw unauthorized();
 }
 
 /**
@@ -103,34 +125,74 @@ export async function authorizeExecution(
   if (!execution) {
     throw new HttpError(404, `There is no run "${id.slice(0, 100)}"; use the id that /start returned.`);
   }
-  if (execution.jobId !== jobId) throw new HttpError(401, UNAUTHORIZED);
+  if (execution.jobId !== jobId) throw unauthorized();
   return execution;
 }
 
-/** The job, if it may report runs now; otherwise the 400 that says why not. */
-async function reportingJob(deps: ExternalRunDeps, jobId: string): Promise<Job> {
-  const definition = await getJobDefinition(deps.sql, jobId);
-  // A live token implies the job exists (job_tokens references it).
-  if (!definition) throw new HttpError(401, UNAUTHORIZED);
-  const job = deps.registry.get(jobId);
-  if (definition.retiredAt || !job) {
-    throw new HttpError(
+/**
+ * Runs `check` (a validation of the request). Should it refuse the request,
+ * `authorize` runs first, so a caller without a valid token learns only
+ * that (401), as if the token had been checked first. The token is checked
+ * by the statement that writes, so a valid request costs no extra query.
+ */
+export async function checkedAfterAuthorization<T>(
+  check: () => T | Promise<T>,
+  authorize: () => Promise<unknown>,
+): Promise<T> {
+  try {
+    return await check();
+  } catch (error) {
+    await authorize();
+    throw error;
+  }
+}
+
+/** Why `jobId`'s runs are not recorded (a 400), or null when they may be. */
+function refusal(
+  jobId: string,
+  definition: { enabled: boolean; retired: boolean },
+  job: Job | undefined,
+): HttpError | null {
+  if (definition.retired || !job) {
+    return new HttpError(
       400,
       `Job "${jobId}" is retired: it is no longer defined in code, so its runs are not recorded. ` +
         "Declare it again, or stop the job that reports.",
     );
   }
   if (!definition.enabled) {
-    throw new HttpError(400, `Job "${jobId}" is disabled, so its runs are not recorded; enable it first.`);
+    return new HttpError(400, `Job "${jobId}" is disabled, so its runs are not recorded; enable it first.`);
   }
   if (!job.external) {
-    throw new HttpError(
+    return new HttpError(
       400,
       `Job "${jobId}" runs inside Jobwatch, which records its runs itself; only jobs declared with ` +
         "external: true report over the runs API.",
     );
   }
-  return job;
+  return null;
+}
+
+/**
+ * Who inserts a run for `jobId`, from the Authorization header: 401 at
+ * once for a header without one of our tokens; the database checks the rest.
+ */
+async function reporterFor(
+  deps: ExternalRunDeps,
+  authorization: string | undefined,
+  jobId: string,
+): Promise<Reporter & { job: Job | undefined }> {
+  const tokenHash = await bearerTokenHash(authorization);
+  if (!tokenHash) throw unauthorized();
+  const job = deps.registry.get(jobId);
+  return { tokenHash, jobId, job, recordable: job?.external === true, now: deps.now() };
+}
+
+/** Throws the 401 or 400 that explains why an insert on the reporter's behalf inserted nothing, if it was refused. */
+function checkInsertAllowed(reporter: Reporter & { job: Job | undefined }, attempt: ReporterInsert): void {
+  if (attempt.tokenJobId !== reporter.jobId || !attempt.definition) throw unauthorized();
+  const refused = refusal(reporter.jobId, attempt.definition, reporter.job);
+  if (refused) throw refused;
 }
 
 /**
@@ -164,84 +226,106 @@ function invalid(path: string, message: string): HttpError {
 }
 
 /**
- * Starts an external run of `jobId` as `running`. Repeating a start for the
- * same period returns the existing execution, with its current status and
- * `created: false`, so a retried invocation picks up its own run.
+ * Starts an external run of `jobId` as `running`, for the bearer of one of
+ * its tokens. Repeating a start for the same period returns the existing
+ * execution, with its current status and `created: false`, so a retried
+ * invocation picks up its own run.
  */
 export async function startRun(
   deps: ExternalRunDeps,
+  authorization: string | undefined,
   jobId: string,
   input: StartRunInput,
 ): Promise<{ id: string; periodKey: string; status: ExecutionStatus; created: boolean }> {
-  checkJsonSize(input.metadata, "metadata");
-  const job = await reportingJob(deps, jobId);
-  const now = deps.now();
-  const periodKey = input.periodKey ?? defaultPeriodKey(job, now);
-  const changed = await insertExternalStart(deps.sql, {
-    jobId,
+  await checkedAfterAuthorization(
+    () => checkJsonSize(input.metadata, "metadata"),
+    () => authorizeJob(deps, authorization, jobId),
+  );
+  const reporter = await reporterFor(deps, authorization, jobId);
+  const periodKey = input.periodKey ?? (reporter.job ? defaultPeriodKey(reporter.job, reporter.now) : "");
+  const attempt = await insertExternalStart(deps.sql, reporter, {
     periodKey,
     executionId: input.executionId ?? crypto.randomUUID(),
-    startedAt: now,
     metadata: (jsonWithoutNul(input.metadata) as Record<string, unknown> | undefined) ?? null,
   });
-  if (changed) {
-    publish(deps.bus, deps.instanceId, changed);
-    return { id: changed.executionId, periodKey, status: changed.status, created: true };
+  if (attempt.inserted) {
+    publish(deps.bus, deps.instanceId, attempt.inserted);
+    return { id: attempt.inserted.executionId, periodKey, status: attempt.inserted.status, created: true };
   }
+  checkInsertAllowed(reporter, attempt);
   const existing = await findPeriodExecution(deps.sql, jobId, periodKey);
   if (!existing) throw new Error(`insert into ${jobId}/${periodKey} conflicted, but no execution holds it`);
   return { id: existing.id, periodKey, status: existing.status, created: false };
 }
 
-/** Completes a running external run. */
-export async function completeRun(
+/** How a run ends over the runs API: the statement that finishes it, guarded by the reporter's token. */
+type Finish = (tx: Queryable, guard: ReporterGuard) => Promise<Changed | null>;
+
+/**
+ * Finishes the running external run `id` for the bearer of a token of its
+ * job, raising its alerts; when nothing changed, throws what was wrong
+ * (401, 404, or 409 for a run not started over the API or not running).
+ */
+async function finishRun(
   deps: ExternalRunDeps,
-  execution: Execution,
-  input: CompleteRunInput,
-): Promise<{ id: string; status: "completed" }> {
-  checkJsonSize(input.result, "result");
-  requireExternal(execution);
+  authorization: string | undefined,
+  id: string,
+  finish: Finish,
+): Promise<Changed> {
+  const tokenHash = await bearerTokenHash(authorization);
+  if (!tokenHash) throw unauthorized();
   const now = deps.now();
   const changed = await finishWithAlerts(
     deps.sql,
     deps.alerts ?? UNROUTED,
     now,
-    (tx) =>
-      completeExecution(tx, execution.id, {
-        completedAt: now,
-        result: jsonWithoutNul(input.result) ?? null,
-        exitCode: input.exitCode ?? null,
-        log: tailText(input.log, MAX_LOG_CHARS),
-      }),
+    (tx) => finish(tx, { tokenHash, now }),
   );
-  if (!changed) throw await notRunning(deps, execution.id);
+  if (!changed) {
+    const execution = await authorizeExecution(deps, authorization, id);
+    requireExternal(execution);
+    throw await notRunning(deps, id);
+  }
   publish(deps.bus, deps.instanceId, changed);
-  return { id: execution.id, status: "completed" };
+  return changed;
+}
+
+/** Completes a running external run. */
+export async function completeRun(
+  deps: ExternalRunDeps,
+  authorization: string | undefined,
+  id: string,
+  input: CompleteRunInput,
+): Promise<{ id: string; status: "completed" }> {
+  await checkedAfterAuthorization(
+    () => checkJsonSize(input.result, "result"),
+    () => authorizeExecution(deps, authorization, id),
+  );
+  await finishRun(deps, authorization, id, (tx, guard) =>
+    completeExecution(tx, id, {
+      completedAt: guard.now,
+      result: jsonWithoutNul(input.result) ?? null,
+      exitCode: input.exitCode ?? null,
+      log: tailText(input.log, MAX_LOG_CHARS),
+    }, guard));
+  return { id, status: "completed" };
 }
 
 /** Fails a running external run. */
 export async function failRun(
   deps: ExternalRunDeps,
-  execution: Execution,
+  authorization: string | undefined,
+  id: string,
   input: FailRunInput,
 ): Promise<{ id: string; status: "failed" }> {
-  requireExternal(execution);
-  const now = deps.now();
-  const changed = await finishWithAlerts(
-    deps.sql,
-    deps.alerts ?? UNROUTED,
-    now,
-    (tx) =>
-      failExecution(tx, execution.id, {
-        completedAt: now,
-        errorMessage: headText(input.error, MAX_ERROR_CHARS),
-        exitCode: input.exitCode ?? null,
-        log: tailText(input.log, MAX_LOG_CHARS),
-      }),
-  );
-  if (!changed) throw await notRunning(deps, execution.id);
-  publish(deps.bus, deps.instanceId, changed);
-  return { id: execution.id, status: "failed" };
+  await finishRun(deps, authorization, id, (tx, guard) =>
+    failExecution(tx, id, {
+      completedAt: guard.now,
+      errorMessage: headText(input.error, MAX_ERROR_CHARS),
+      exitCode: input.exitCode ?? null,
+      log: tailText(input.log, MAX_LOG_CHARS),
+    }, guard));
+  return { id, status: "failed" };
 }
 
 /** In-process runs belong to the runner; a report must not race it. */
@@ -274,46 +358,46 @@ async function notRunning(deps: ExternalRunDeps, id: string): Promise<HttpError>
  */
 export async function reportRun(
   deps: ExternalRunDeps,
+  authorization: string | undefined,
   jobId: string,
   input: ReportRunInput,
 ): Promise<{ id: string }> {
-  checkJsonSize(input.result, "result");
-  checkJsonSize(input.metadata, "metadata");
-  const now = deps.now();
-  const { startedAt, completedAt } = runTimes(input, now);
-  const job = await reportingJob(deps, jobId);
-  const periodKey = input.periodKey ?? defaultPeriodKey(job, startedAt);
-  const changed = await finishWithAlerts(
-    deps.sql,
-    deps.alerts ?? UNROUTED,
-    now,
-    (tx) =>
-      insertExternalReport(tx, {
-        jobId,
-        periodKey,
-        executionId: input.executionId ?? crypto.randomUUID(),
-        status: input.status,
-        startedAt,
-        completedAt,
-        result: jsonWithoutNul(input.result) ?? null,
-        errorMessage: input.status === "failed" ? headText(input.error!, MAX_ERROR_CHARS) : null,
-        metadata: (jsonWithoutNul(input.metadata) as Record<string, unknown> | undefined) ?? null,
-        exitCode: input.exitCode ?? null,
-        log: tailText(input.log, MAX_LOG_CHARS),
-      }),
-  );
-  if (!changed) {
-    const existing = await findPeriodExecution(deps.sql, jobId, periodKey);
-    throw new HttpError(
-      409,
-      `Job "${jobId}" already has a run for period ${periodKey}` +
-        (existing ? ` (${existing.id}, ${existing.status})` : "") +
-        ". Send another periodKey to record a second run in the same period.",
-      existing ? { id: existing.id, status: existing.status } : {},
-    );
+  const reporter = await reporterFor(deps, authorization, jobId);
+  const { startedAt, completedAt } = await checkedAfterAuthorization(() => {
+    checkJsonSize(input.result, "result");
+    checkJsonSize(input.metadata, "metadata");
+    return runTimes(input, reporter.now);
+  }, () => authorizeJob(deps, authorization, jobId));
+  const periodKey = input.periodKey ?? (reporter.job ? defaultPeriodKey(reporter.job, startedAt) : "");
+  let attempt: ReporterInsert | undefined;
+  await finishWithAlerts(deps.sql, deps.alerts ?? UNROUTED, reporter.now, async (tx) => {
+    attempt = await insertExternalReport(tx, reporter, {
+      periodKey,
+      executionId: input.executionId ?? crypto.randomUUID(),
+      status: input.status,
+      startedAt,
+      completedAt,
+      result: jsonWithoutNul(input.result) ?? null,
+      errorMessage: input.status === "failed" ? headText(input.error!, MAX_ERROR_CHARS) : null,
+      metadata: (jsonWithoutNul(input.metadata) as Record<string, unknown> | undefined) ?? null,
+      exitCode: input.exitCode ?? null,
+      log: tailText(input.log, MAX_LOG_CHARS),
+    });
+    return attempt.inserted;
+  });
+  if (attempt!.inserted) {
+    publish(deps.bus, deps.instanceId, attempt!.inserted);
+    return { id: attempt!.inserted.executionId };
   }
-  publish(deps.bus, deps.instanceId, changed);
-  return { id: changed.executionId };
+  checkInsertAllowed(reporter, attempt!);
+  const existing = await findPeriodExecution(deps.sql, jobId, periodKey);
+  throw new HttpError(
+    409,
+    `Job "${jobId}" already has a run for period ${periodKey}` +
+      (existing ? ` (${existing.id}, ${existing.status})` : "") +
+      ". Send another periodKey to record a second run in the same period.",
+    existing ? { id: existing.id, status: existing.status } : {},
+  );
 }
 
 /** When a one-shot report's run started and ended, from startedAt and durationMs as given. */

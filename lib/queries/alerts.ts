@@ -97,20 +97,74 @@ export async function saveAlertState(
   `;
 }
 
-/** Finished runs by id (completed or failed; others are left out), oldest completion first. */
-export async function listFinishedRuns(
-  sql: Queryable,
-  executionIds: string[],
-): Promise<(FinishedRun & { jobId: string })[]> {
-  if (executionIds.length === 0) return [];
-  return await sql<(FinishedRun & { jobId: string })[]>`
-    SELECT id AS execution_id, job_id, status, period_key, trigger, started_at, completed_at, duration_ms,
-           error_message
-    FROM job_executions
-    WHERE id = ANY(${sql.array(executionIds)}::uuid[]) AND status IN ('completed', 'failed')
-      AND completed_at IS NOT NULL
-    ORDER BY completed_at, id
-  `;
+/** Finished runs, with their jobs' alert states locked: what the policy needs to decide on them. */
+export interface FinishedRunsToDecide {
+  /** Oldest completion first. */
+  runs: (FinishedRun & { jobId: string })[];
+  states: Map<string, LockedAlertState>;
+}
+
+/**
+ * The finished ones of these runs (completed or failed; others are left
+ * out), and their jobs' alert state rows, locked in job id order like
+ * `lockAlertStates`: one statement. Must run inside a transaction.
+ */
+export async function lockFinishedRuns(tx: Queryable, executionIds: string[]): Promise<FinishedRunsToDecide> {
+  if (executionIds.length === 0) return { runs: [], states: new Map() };
+  const select = () =>
+    tx<(StateRow & FinishedRun & { jobsFinished: number })[]>`
+      WITH runs AS (
+        SELECT id, job_id, status, period_key, trigger, started_at, completed_at, duration_ms, error_message
+        FROM job_executions
+        WHERE id = ANY(${tx.array(executionIds)}::uuid[]) AND status IN ('completed', 'failed')
+          AND completed_at IS NOT NULL
+      )
+      SELECT r.id AS execution_id, r.status, r.period_key, r.trigger, r.started_at, r.completed_at, r.duration_ms,
+             r.error_message, (SELECT count(DISTINCT job_id) FROM runs)::int AS jobs_finished,
+             s.job_id, d.display_name AS job_name, d.alert_policy, s.consecutive_failures, s.failing_since,
+             s.last_failure_alert_at, s.duration_warning, s.overdue_since, s.alert_owed, s.snoozed_until
+      FROM runs r
+      JOIN job_alert_state s ON s.job_id = r.job_id
+      JOIN job_definitions d ON d.id = r.job_id
+      ORDER BY s.job_id
+      FOR NO KEY UPDATE OF s
+    `;
+  let rows = await select();
+  if (rows.length === 0 || new Set(rows.map((row) => row.jobId)).size < rows[0].jobsFinished) {
+    // Every job gets its row when it is inserted (a trigger) or by migration 0005; this is a safety net.
+    await tx`
+      INSERT INTO job_alert_state (job_id)
+      SELECT DISTINCT job_id FROM job_executions WHERE id = ANY(${tx.array(executionIds)}::uuid[])
+      ON CONFLICT (job_id) DO NOTHING
+    `;
+    rows = await select();
+  }
+  const states = new Map<string, LockedAlertState>();
+  for (const row of rows) {
+    states.set(row.jobId, {
+      jobId: row.jobId,
+      jobName: row.jobName,
+      alertPolicy: row.alertPolicy,
+      snoozedUntil: row.snoozedUntil,
+      state: stateOf(row),
+    });
+  }
+  const runs = rows.map((row) => ({
+    executionId: row.executionId,
+    jobId: row.jobId,
+    status: row.status,
+    periodKey: row.periodKey,
+    trigger: row.trigger,
+    startedAt: row.startedAt,
+    completedAt: row.completedAt,
+    durationMs: row.durationMs,
+    errorMessage: row.errorMessage,
+  }));
+  runs.sort((a, b) =>
+    a.completedAt.getTime() - b.completedAt.getTime() ||
+    (a.executionId < b.executionId ? -1 : a.executionId > b.executionId ? 1 : 0)
+  );
+  return { runs, states };
 }
 
 /** A job's latest failed run, for a reminder. */

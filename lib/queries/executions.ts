@@ -8,6 +8,7 @@ import type { Queryable } from "../db/mod.ts";
 import type { ExecutionEvent, ExecutionStatus } from "../events.ts";
 import type { Trigger } from "../jobs/define.ts";
 import { isUuid } from "../ids.ts";
+import { liveTokenCtes } from "./tokens.ts";
 
 export interface Execution {
   id: string;
@@ -132,19 +133,41 @@ export async function insertManualExecution(
   return { executionId: row.executionId, jobId: row.jobId, status: row.status };
 }
 
-/** Marks a running execution completed; null when it was no longer running. */
+/**
+ * Who finishes a run over the runs API: the bearer of a live token of the
+ * run's job, and only a run that was started there (trigger `external`).
+ * The check is part of the update, so a report is one statement; when it
+ * changes nothing, the caller finds out why.
+ */
+export interface ReporterGuard {
+  tokenHash: string;
+  now: Date;
+}
+
+function reporterCtes(sql: Queryable, guard: ReporterGuard | undefined) {
+  return guard ? sql`${liveTokenCtes(sql, guard.tokenHash, guard.now)},` : sql``;
+}
+
+function reporterCondition(sql: Queryable, guard: ReporterGuard | undefined) {
+  return guard ? sql`AND trigger = 'external' AND job_id = (SELECT job_id FROM live)` : sql``;
+}
+
+/** Marks a running execution completed; null when it was no longer running (or `guard` refused it). */
 export async function completeExecution(
   sql: Queryable,
   id: string,
   outcome: { completedAt: Date; result: unknown; exitCode?: number | null; log?: string | null },
+  guard?: ReporterGuard,
 ): Promise<Changed | null> {
+  if (!isUuid(id)) return null;
   const [row] = await sql<Changed[]>`
-    WITH changed AS (
+    WITH ${reporterCtes(sql, guard)}
+    changed AS (
       UPDATE job_executions
       SET status = 'completed', completed_at = ${outcome.completedAt},
           result = ${outcome.result === null ? null : sql.json(outcome.result as never)},
           exit_code = ${outcome.exitCode ?? null}, log = ${outcome.log ?? null}
-      WHERE id = ${id} AND status = 'running'
+      WHERE id = ${id} AND status = 'running' ${reporterCondition(sql, guard)}
       RETURNING id, job_id, status
     )
     SELECT id AS execution_id, job_id, status FROM changed
@@ -152,7 +175,7 @@ export async function completeExecution(
   return row ? { executionId: row.executionId, jobId: row.jobId, status: row.status } : null;
 }
 
-/** Marks a running execution failed; null when it was no longer running. */
+/** Marks a running execution failed; null when it was no longer running (or `guard` refused it). */
 export async function failExecution(
   sql: Queryable,
   id: string,
@@ -163,15 +186,18 @@ export async function failExecution(
     exitCode?: number | null;
     log?: string | null;
   },
+  guard?: ReporterGuard,
 ): Promise<Changed | null> {
+  if (!isUuid(id)) return null;
   const [row] = await sql<Changed[]>`
-    WITH changed AS (
+    WITH ${reporterCtes(sql, guard)}
+    changed AS (
       UPDATE job_executions
       SET status = 'failed', completed_at = ${outcome.completedAt},
           error_message = ${outcome.errorMessage},
           metadata = COALESCE(metadata, '{}'::jsonb) || ${sql.json((outcome.metadata ?? {}) as never)},
           exit_code = ${outcome.exitCode ?? null}, log = ${outcome.log ?? null}
-      WHERE id = ${id} AND status = 'running'
+      WHERE id = ${id} AND status = 'running' ${reporterCondition(sql, guard)}
       RETURNING id, job_id, status
     )
     SELECT id AS execution_id, job_id, status FROM changed

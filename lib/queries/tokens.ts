@@ -64,13 +64,14 @@ export async function revokeJobToken(
 }
 
 /**
- * The job of the live token with this hash, or null; in the same statement
- * stamps `last_used_at` when it is older than a minute. Uses the unique
- * index on token_hash.
+ * Common table expressions for statements that act on a job's behalf: `live`
+ * is the live token with this hash (id, job_id), and `touched` stamps its
+ * `last_used_at` when that is older than a minute. Uses the unique index on
+ * token_hash. Follow with `, more AS (…)` or the main statement.
  */
-export async function useJobToken(sql: Queryable, tokenHash: string, now: Date): Promise<string | null> {
-  const [row] = await sql<{ jobId: string }[]>`
-    WITH live AS (
+export function liveTokenCtes(sql: Queryable, tokenHash: string, now: Date) {
+  return sql`
+    live AS (
       SELECT id, job_id, last_used_at FROM job_tokens
       WHERE token_hash = ${tokenHash} AND revoked_at IS NULL
     ),
@@ -81,6 +82,13 @@ export async function useJobToken(sql: Queryable, tokenHash: string, now: Date):
         AND (live.last_used_at IS NULL
              OR live.last_used_at < ${now}::timestamptz - ${TOUCH_INTERVAL}::interval)
     )
+  `;
+}
+
+/** The job of the live token with this hash, or null; stamps its use (see `liveTokenCtes`). */
+export async function useJobToken(sql: Queryable, tokenHash: string, now: Date): Promise<string | null> {
+  const [row] = await sql<{ jobId: string }[]>`
+    WITH ${liveTokenCtes(sql, tokenHash, now)}
     SELECT job_id FROM live
   `;
   return row?.jobId ?? null;

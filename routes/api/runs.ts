@@ -1,7 +1,8 @@
 /**
  * The runs API for external jobs, authenticated by the job's bearer token
- * (not by a session): check the token, validate the body, then hand both
- * to lib/jobs/external.ts.
+ * (not by a session): validate the body, then hand it with the token to
+ * lib/jobs/external.ts, whose write checks the token. A request refused for
+ * its body is refused for its token first, if the token is bad.
  */
 import type { Context } from "hono";
 import { z } from "zod";
@@ -9,6 +10,7 @@ import type { AppEnv } from "../../lib/http/context.ts";
 import {
   authorizeExecution,
   authorizeJob,
+  checkedAfterAuthorization,
   completeRun,
   type ExternalRunDeps,
   failRun,
@@ -119,29 +121,47 @@ async function readOptionalJson<T>(c: Context<AppEnv>, schema: z.ZodType<T>): Pr
 export async function start(c: Context<AppEnv>) {
   const deps = runDeps(c);
   const jobId = c.req.param("jobId")!;
-  await authorizeJob(deps, c.req.header("authorization"), jobId);
-  const run = await startRun(deps, jobId, await readOptionalJson(c, StartBody));
+  const authorization = c.req.header("authorization");
+  const input = await checkedAfterAuthorization(
+    () => readOptionalJson(c, StartBody),
+    () => authorizeJob(deps, authorization, jobId),
+  );
+  const run = await startRun(deps, authorization, jobId, input);
   return c.json({ id: run.id, periodKey: run.periodKey, status: run.status }, run.created ? 201 : 200);
 }
 
 /** POST /api/runs/:id/complete { result?, exitCode?, log? } → 200 { id, status: "completed" } */
 export async function complete(c: Context<AppEnv>) {
   const deps = runDeps(c);
-  const execution = await authorizeExecution(deps, c.req.header("authorization"), c.req.param("id")!);
-  return c.json(await completeRun(deps, execution, await readOptionalJson(c, CompleteBody)));
+  const id = c.req.param("id")!;
+  const authorization = c.req.header("authorization");
+  const input = await checkedAfterAuthorization(
+    () => readOptionalJson(c, CompleteBody),
+    () => authorizeExecution(deps, authorization, id),
+  );
+  return c.json(await completeRun(deps, authorization, id, input));
 }
 
 /** POST /api/runs/:id/fail { error, exitCode?, log? } → 200 { id, status: "failed" } */
 export async function fail(c: Context<AppEnv>) {
   const deps = runDeps(c);
-  const execution = await authorizeExecution(deps, c.req.header("authorization"), c.req.param("id")!);
-  return c.json(await failRun(deps, execution, await readJson(c, FailBody)));
+  const id = c.req.param("id")!;
+  const authorization = c.req.header("authorization");
+  const input = await checkedAfterAuthorization(
+    () => readJson(c, FailBody),
+    () => authorizeExecution(deps, authorization, id),
+  );
+  return c.json(await failRun(deps, authorization, id, input));
 }
 
 /** POST /api/runs/:jobId { status, startedAt?, durationMs?, result?, error?, … } → 201 { id } */
 export async function report(c: Context<AppEnv>) {
   const deps = runDeps(c);
   const jobId = c.req.param("jobId")!;
-  await authorizeJob(deps, c.req.header("authorization"), jobId);
-  return c.json(await reportRun(deps, jobId, await readJson(c, ReportBody)), 201);
+  const authorization = c.req.header("authorization");
+  const input = await checkedAfterAuthorization(
+    () => readJson(c, ReportBody),
+    () => authorizeJob(deps, authorization, jobId),
+  );
+  return c.json(await reportRun(deps, authorization, jobId, input), 201);
 }
