@@ -15,6 +15,15 @@ export interface AppOptions {
   env?: Record<string, string>;
 }
 
+/**
+ * The V8 flags `deno task start` runs the app with (its heap sizes), read
+ * from deno.json so the bench measures the app as it is deployed.
+ */
+export function startTaskV8Flags(): string[] {
+  const config = JSON.parse(Deno.readTextFileSync(new URL("../deno.json", import.meta.url)));
+  return String(config.tasks.start).split(/\s+/).filter((arg) => arg.startsWith("--v8-flags="));
+}
+
 function appFlags(): string[] {
   return (Deno.env.get("BENCH_APP_FLAGS") ?? "").split(/\s+/).filter((flag) => flag !== "");
 }
@@ -69,7 +78,14 @@ export class AppProcess {
     const command = new Deno.Command(Deno.execPath(), {
       // BENCH_APP_FLAGS: extra flags for the app's `deno run`, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`
       // to profile the app under the bench's load (each start writes its profile when it stops).
-      args: ["run", "-A", "--unstable-cron", ...appFlags(), "bench/server.ts"],
+      args: [
+        "run",
+        "-A",
+        "--unstable-cron",
+        ...startTaskV8Flags(),
+        ...appFlags(),
+        "bench/server.ts",
+      ],
       cwd: ROOT,
       env,
       clearEnv: false,

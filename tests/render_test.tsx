@@ -139,3 +139,22 @@ Deno.test("page CSS is cached by class set and matches what twind generates from
   assert.ok(!extractCss(cards).includes(".font-mono"), "one page's classes do not leak into another's CSS");
   assert.deepEqual(classTokensOf(`<a class="b a"></a><b class=" a  c "></b>`), ["a", "b", "c"]);
 });
+
+Deno.test("memoized pages are reused by key, and the memo keeps at most 16 MB of them", () => {
+  const text = (mb: number, tag: string) => `${tag} `.repeat(mb * 1024 * 1024 / (tag.length + 1));
+  const first = renderDocument(<Page>{text(3, "a")}</Page>, { title: "Memo", memoKey: "page-1" });
+  assert.equal(renderDocument(<Page>ignored</Page>, { title: "Memo", memoKey: "page-1" }), first);
+  // Five more 3 MB pages: 18 MB in all, so the oldest has to go.
+  for (let i = 2; i <= 6; i++) {
+    renderDocument(<Page>{text(3, `p${i}`)}</Page>, { title: "Memo", memoKey: `page-${i}` });
+  }
+  const again = renderDocument(<Page>{text(3, "a")}</Page>, { title: "Memo", memoKey: "page-1" });
+  assert.notEqual(again, first, "the least recently used page was dropped");
+  assert.equal(
+    renderDocument(<Page>ignored</Page>, { title: "Memo", memoKey: "page-6" }).html.includes("p6 "),
+    true,
+  );
+  // A page larger than the whole memo is rendered but not kept.
+  const huge = renderDocument(<Page>{text(17, "h")}</Page>, { title: "Memo", memoKey: "huge" });
+  assert.notEqual(renderDocument(<Page>{text(17, "h")}</Page>, { title: "Memo", memoKey: "huge" }), huge);
+});

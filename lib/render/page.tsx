@@ -74,9 +74,15 @@ export function objectId(value: object): number {
   return id;
 }
 
-/** Pages kept by their memo key, most recently used last. */
+/**
+ * Pages kept by their memo key, most recently used last: at most 16, and at
+ * most 16 MB of documents, so the memo stays a small part of the heap the
+ * start task allows (`--max-old-space-size`) however many jobs a page lists.
+ */
 const MEMO_ENTRIES = 16;
+const MEMO_BYTES = 16 * 1024 * 1024;
 const pagesByKey = new Map<string, RenderedPage>();
+let memoBytes = 0;
 const encoder = new TextEncoder();
 
 export interface DocumentOptions {
@@ -106,8 +112,14 @@ export function renderDocument(body: VNode, options: DocumentOptions): RenderedP
     return kept;
   }
   const page = renderWhole(body, options.title);
+  if (page.bytes.byteLength > MEMO_BYTES) return page;
   pagesByKey.set(key, page);
-  if (pagesByKey.size > MEMO_ENTRIES) pagesByKey.delete(pagesByKey.keys().next().value!);
+  memoBytes += page.bytes.byteLength;
+  while (pagesByKey.size > MEMO_ENTRIES || memoBytes > MEMO_BYTES) {
+    const [oldestKey, oldest] = pagesByKey.entries().next().value!;
+    pagesByKey.delete(oldestKey);
+    memoBytes -= oldest.bytes.byteLength;
+  }
   return page;
 }
 
