@@ -13,6 +13,8 @@ export interface AppOptions {
   databaseUrl: string | null;
   pgliteDir?: string;
   env?: Record<string, string>;
+  /** The server to run (default bench/server.ts, Jobwatch); it must print "… is running at …" once it listens. */
+  script?: string;
 }
 
 /**
@@ -84,7 +86,7 @@ export class AppProcess {
         "--unstable-cron",
         ...startTaskV8Flags(),
         ...appFlags(),
-        "bench/server.ts",
+        options.script ?? "bench/server.ts",
       ],
       cwd: ROOT,
       env,
@@ -100,7 +102,7 @@ export class AppProcess {
     while (Date.now() < deadline) {
       const exited = await Promise.race([child.status.then(() => true), delay(100).then(() => false)]);
       if (exited) throw new Error(`the app exited during start-up:\n${app.output()}`);
-      if (app.#output.some((line) => line.includes("Jobwatch is running at"))) {
+      if (app.#output.some((line) => line.includes(" is running at "))) {
         app.#sampler = setInterval(() => app.#sample(), 100);
         await app.#sample();
         return app;

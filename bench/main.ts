@@ -216,6 +216,19 @@ async function benchSize(
     } finally {
       await app.stop();
     }
+    if (big) {
+      log("the same ingest load against a bare writer (INSERT + UPDATE only, same table)");
+      const bare = await AppProcess.start({ ...appOptions, script: "bench/bare_writer.ts" });
+      try {
+        results.ingestFloor = await scenario(bare, "bare writer: INSERT + UPDATE only", {
+          kind: "ingest",
+          baseUrl: bare.url,
+          jobs: ingestJobs,
+        });
+      } finally {
+        await bare.stop();
+      }
+    }
 
     if (database.pgliteDir) db = await database.open();
     if (big) {
@@ -333,7 +346,7 @@ async function databaseVersion(): Promise<string> {
 
 async function main(): Promise<number> {
   await Deno.mkdir(settings.outDir, { recursive: true });
-  const partial: Partial<BenchResults> = { comparisons: [], tick: null, prune: null };
+  const partial: Partial<BenchResults> = { comparisons: [], tick: null, prune: null, ingestFloor: null };
   const sizes: SizeResult[] = [];
   sizes.push(await benchSize(smallExecutions, false, partial));
   sizes.push(await benchSize(settings.executions, true, partial));
@@ -370,6 +383,7 @@ async function main(): Promise<number> {
     comparisons: partial.comparisons ?? [],
     tick: partial.tick ?? null,
     prune: partial.prune ?? null,
+    ingestFloor: partial.ingestFloor ?? null,
     dashboardJsGzipBytes: bundle.totalGzip,
     peakRssMB: Math.max(...allScenarios.map((s) => s.peakRssMB)),
   };

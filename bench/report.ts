@@ -49,6 +49,8 @@ export interface BenchResults {
   comparisons: QueryComparison[];
   tick: TickMeasurement | null;
   prune: PruneResult | null;
+  /** The ingest load against bench/bare_writer.ts on the same data: the table's own cost. */
+  ingestFloor: ScenarioResult | null;
   dashboardJsGzipBytes: number;
   peakRssMB: number;
   targets: Target[];
@@ -179,6 +181,26 @@ export function formatMarkdown(results: BenchResults): string {
       ...results.growth.map((g) =>
         `| ${g.scenario} | ${fixed(g.smallP50Ms, 2)} | ${fixed(g.bigP50Ms, 2)} | ${fixed(g.ratio, 2)}× |`
       ),
+    );
+  }
+  if (results.ingestFloor) {
+    const floor = results.ingestFloor;
+    const ours = results.sizes.at(-1)?.scenarios.find((s) => s.name === SCENARIOS.ingest);
+    lines.push(
+      "",
+      "### External runs against a bare writer, same data",
+      "",
+      `The ingest load at ${floor.connections} connections against bench/bare_writer.ts, a server that does ` +
+        `nothing but the INSERT and the UPDATE on the same table (its indexes and counting triggers): ` +
+        `${fixed(floor.perSecond, 0)} runs/s, p50 ${fixed(floor.p50Ms, 2)} ms, p99 ${
+          fixed(floor.p99Ms, 2)
+        } ms, ` +
+        `peak RSS ${fixed(floor.peakRssMB, 0)} MB.` +
+        (ours
+          ? ` Jobwatch: ${fixed(ours.perSecond, 0)} runs/s, ${
+            fixed(ours.perSecond / floor.perSecond * 100, 0)
+          } % of it.`
+          : ""),
     );
   }
   if (results.comparisons.length > 0) {

@@ -57,6 +57,11 @@ Deno.test({
         const plan = await Deno.readTextFile(`${out}/${comparison.oursPlanFile}`);
         assert.match(plan, /Execution Time/, `EXPLAIN ANALYZE of ours for ${comparison.name}`);
       }
+      assert.ok(
+        results.ingestFloor && results.ingestFloor.requests > 0,
+        "the bare writer took the ingest load",
+      );
+      assert.deepEqual(results.ingestFloor.failures, {}, "the bare writer got only 2xx answers");
       assert.ok(results.tick && results.tick.jobs === 500 && results.tick.ticks > 0);
       assert.ok(results.tick.startedPerTick > 0, "ticks started runs");
       assert.ok(results.prune, "the retention job ran under load");
