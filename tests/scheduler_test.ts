@@ -70,6 +70,46 @@ Deno.test({
 });
 
 Deno.test({
+  name: "a job declared shortly before its occurrence runs at that occurrence, even before any tick",
+  ...dbTest,
+  fn: () =>
+    withDb(async (db) => {
+      const clock = createClock("2027-03-01T00:00:30Z");
+      const job = everyMinute();
+      await syncJobs(db.sql, [job], clock); // deployed at 00:00:30
+      const scheduler = createScheduler(db.sql, [job], clock);
+      clock.advance(30_000); // the first tick comes at 00:01:00
+      const report = await scheduler.tickAndSettle();
+      assert.equal(report.started.length, 1, "the 00:01 occurrence runs");
+      assert.equal(report.skipped.length, 0, "nothing before the declaration counts as missed");
+      const rows = await executions(db);
+      assert.deepEqual(rows.map((r) => [r.periodKey, r.status]), [
+        [job.schedule.periodKey(new Date("2027-03-01T00:01:00Z")), "completed"],
+      ]);
+    }),
+});
+
+Deno.test({
+  name: "a job back from retirement starts from now: its retired stretch is not recorded as missed",
+  ...dbTest,
+  fn: () =>
+    withDb(async (db) => {
+      const clock = createClock();
+      const job = everyMinute({ schedule: "rate(5 minutes)" });
+      await syncJobs(db.sql, [job], clock);
+      await createScheduler(db.sql, [job], clock).tickAndSettle();
+      await syncJobs(db.sql, [], clock); // retired
+      clock.advance(3 * HOUR + 2 * MINUTE);
+      await syncJobs(db.sql, [job], clock); // back at 03:02
+      clock.advance(3 * MINUTE);
+      const report = await createScheduler(db.sql, [job], clock).tickAndSettle();
+      assert.equal(report.skipped.length, 0);
+      assert.equal(report.started.length, 1, "03:05 runs");
+      assert.deepEqual((await executions(db)).map((r) => r.status), ["completed"]);
+    }),
+});
+
+Deno.test({
   name: "three instances ticking the same clock run every (job, period) exactly once",
   ...dbTest,
   fn: () =>
@@ -86,7 +126,7 @@ Deno.test({
       );
       await syncJobs(db.sql, jobs, clock);
       const instances = [1, 2, 3].map((n) => createScheduler(db.sql, jobs, clock, `instance-${n}`));
-      await instances[0].tick(); // a new job's schedule starts from its first tick
+      await instances[0].tick();
       for (let minute = 0; minute < 30; minute++) {
         clock.advance(MINUTE);
         await Promise.all(instances.map((i) => i.tickAndSettle()));

@@ -88,10 +88,12 @@ export async function syncJobDefinitions(
           concurrency = EXCLUDED.concurrency, critical = EXCLUDED.critical,
           max_age_hours = EXCLUDED.max_age_hours, alert_policy = EXCLUDED.alert_policy,
           retired_at = NULL, updated_at = EXCLUDED.updated_at,
-          -- A new schedule starts from now, not from the old schedule's cursor.
+          -- A new schedule, or a job back from retirement, starts from now (set below), not from the
+          -- old cursor: the stretch before is not "missed".
           scheduled_through = CASE
             WHEN (job_definitions.schedule, job_definitions.timezone)
-                 IS DISTINCT FROM (EXCLUDED.schedule, EXCLUDED.timezone) THEN NULL
+                 IS DISTINCT FROM (EXCLUDED.schedule, EXCLUDED.timezone)
+              OR job_definitions.retired_at IS NOT NULL THEN NULL
             ELSE job_definitions.scheduled_through END
         WHERE (job_definitions.display_name, job_definitions.description, job_definitions.schedule,
                job_definitions.timezone, job_definitions.timeout_seconds, job_definitions.external,
@@ -116,6 +118,14 @@ export async function syncJobDefinitions(
         `;
       }
     }
+    // The scheduler plans a job's occurrences after its cursor. A job without one (new, rescheduled, back
+    // from retirement, or added by a CLI command) starts from now, so its next occurrence runs even when it
+    // falls before the first tick, and none before now counts as missed.
+    await tx`
+      UPDATE job_definitions SET scheduled_through = ${now}
+      WHERE id = ANY(${tx.array(jobs.map((j) => j.id))}::text[])
+        AND scheduled_through IS NULL AND retired_at IS NULL
+    `;
     if (options.retireMissing === false) return { inserted, updated, retired: [] };
     const retired = await tx<{ id: string }[]>`
       UPDATE job_definitions SET retired_at = ${now}, updated_at = ${now}
