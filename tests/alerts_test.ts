@@ -505,6 +505,56 @@ Deno.test({
 });
 
 Deno.test({
+  name: "when raising an alert fails, an external run's failure and a one-shot report are still recorded",
+  ...dbTest,
+  fn: () =>
+    withDb(async (db) => {
+      await db.sql.unsafe(`
+        CREATE FUNCTION refuse_alerts() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'alerts are broken'; END $$;
+        CREATE TRIGGER refuse_alerts BEFORE INSERT ON alerts FOR EACH ROW EXECUTE FUNCTION refuse_alerts();
+      `);
+      const clock = createClock();
+      const job = defineJob({
+        id: "lambda",
+        displayName: "Lambda",
+        schedule: "rate(1 hour)",
+        external: true,
+      });
+      await syncJobs(db.sql, [job], clock);
+      const log = createMemoryLogger();
+      const deps = {
+        sql: db.sql,
+        now: () => clock.now,
+        registry: createRegistry([job]),
+        bus: new EventBus(),
+        instanceId: "t",
+        alerts: { ...emailRouting(), log },
+      };
+      const bearer = await lambdaBearer(db.sql);
+      const started = await startRun(deps, bearer, "lambda", {});
+      assert.deepEqual(await failRun(deps, bearer, started.id, { error: "exit 1" }), {
+        id: started.id,
+        status: "failed",
+      });
+      clock.advance(HOUR);
+      const reported = await reportRun(deps, bearer, "lambda", { status: "failed", error: "exit 2" });
+      const runs = await db.sql<{ id: string; status: string }[]>`
+        SELECT id, status FROM job_executions ORDER BY started_at
+      `;
+      assert.deepEqual([...runs], [{ id: started.id, status: "failed" }, {
+        id: reported.id,
+        status: "failed",
+      }]);
+      assert.equal((await listAlertRows(db.sql)).length, 0);
+      const logged = log.lines.filter((line) => /ERROR raising alerts for finished runs failed/.test(line));
+      assert.equal(logged.length, 2);
+      assert.ok(logged[0].includes(started.id) && logged[1].includes(reported.id), logged.join("\n"));
+      assert.ok(logged.every((line) => /recorded without them.*alerts are broken/.test(line)));
+    }),
+});
+
+Deno.test({
   name: "a job whose schedule changes in code is watched afresh, not called overdue by its old rhythm",
   ...dbTest,
   fn: () =>

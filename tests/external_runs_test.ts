@@ -322,6 +322,9 @@ Deno.test({
     withRuns(async ({ t, post }) => {
       const { id } = await (await post("/api/runs/nightly-backup/start", {})).json();
       const { token: other } = await createJobToken(t.db.sql, "inventory-sync");
+      const { token: revoked, record } = await createJobToken(t.db.sql, "nightly-backup");
+      await revokeJobToken(t.db.sql, record.id);
+      const neverIssued = `jw_${"A".repeat(43)}`;
       const big = { blob: "x".repeat(70 * 1024) };
       const cases: [string, unknown, number][] = [
         ["/api/runs/nightly-backup/start", { periodKey: 5 }, 400],
@@ -333,7 +336,8 @@ Deno.test({
         ["/api/runs/nightly-backup", { status: "completed", result: big }, 413],
       ];
       for (const [path, body, status] of cases) {
-        for (const authorization of ["Bearer jw_short", `Bearer ${other}`]) {
+        for (const token of ["jw_short", neverIssued, revoked, other]) {
+          const authorization = `Bearer ${token}`;
           const refused = await post(path, body, { authorization });
           assert.equal(
             refused.status,
@@ -345,13 +349,27 @@ Deno.test({
       }
       const rows = await executions(t);
       assert.deepEqual(rows.map((row) => row.status), ["running"], "nothing refused was written");
-      const { token: revoked, record } = await createJobToken(t.db.sql, "nightly-backup");
-      await revokeJobToken(t.db.sql, record.id);
       const late = await post(`/api/runs/${id}/fail`, { error: "boom" }, {
         authorization: `Bearer ${revoked}`,
       });
       assert.equal(late.status, 401, "a revoked token cannot finish a run");
       assert.equal((await executions(t))[0].status, "running");
+    }),
+});
+
+Deno.test({
+  name: "a run id in upper case finishes the run, and the answer names it as stored",
+  ...dbTest,
+  fn: () =>
+    withRuns(async ({ t, post }) => {
+      const { id } = await (await post("/api/runs/nightly-backup/start", {})).json();
+      const response = await post(`/api/runs/${id.toUpperCase()}/complete`, {});
+      assert.equal(response.status, 200);
+      assert.deepEqual(await response.json(), { id, status: "completed" });
+      const again = await post(`/api/runs/${id.toUpperCase()}/fail`, { error: "late" });
+      assert.equal(again.status, 409);
+      assert.match((await again.json()).error, new RegExp(`Run ${id} is no longer running: it is completed`));
+      assert.equal((await executions(t))[0].status, "completed");
     }),
 });
 

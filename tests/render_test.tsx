@@ -150,6 +150,10 @@ Deno.test("memoized pages are reused by key, and the memo keeps at most 16 MB of
   }
   const again = renderDocument(<Page>{text(3, "a")}</Page>, { title: "Memo", memoKey: "page-1" });
   assert.notEqual(again, first, "the least recently used page was dropped");
+  assert.ok(
+    renderDocument(<Page>ignored</Page>, { title: "Memo", memoKey: "page-3" }).html.includes("p3 "),
+    "no more than needed was dropped",
+  );
   assert.equal(
     renderDocument(<Page>ignored</Page>, { title: "Memo", memoKey: "page-6" }).html.includes("p6 "),
     true,

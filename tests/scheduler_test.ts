@@ -105,7 +105,9 @@ Deno.test({
       const report = await createScheduler(db.sql, [job], clock).tickAndSettle();
       assert.equal(report.skipped.length, 0);
       assert.equal(report.started.length, 1, "03:05 runs");
-      assert.deepEqual((await executions(db)).map((r) => r.status), ["completed"]);
+      assert.deepEqual((await executions(db)).map((r) => [r.periodKey, r.status]), [
+        [job.schedule.periodKey(new Date("2027-03-01T03:05:00Z")), "completed"],
+      ]);
     }),
 });
 

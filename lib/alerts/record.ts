@@ -151,9 +151,7 @@ export async function finishWithAlerts<T extends Changed | Changed[] | null>(
   try {
     const result = await sql.begin(async (tx) => {
       const changed = await write(tx);
-      finished = (Array.isArray(changed) ? changed : changed ? [changed] : [])
-        .filter((c) => c.status === "completed" || c.status === "failed")
-        .map((c) => c.executionId);
+      finished = finishedIds(changed);
       if (finished.length > 0) {
         raising = true;
         queued = await raiseRunAlerts(tx, finished, hooks.routing, now);
@@ -165,10 +163,29 @@ export async function finishWithAlerts<T extends Changed | Changed[] | null>(
     return result as T;
   } catch (error) {
     if (!raising) throw error;
-    hooks.log?.error("raising alerts for finished runs failed; the runs are recorded", {
-      executions: finished,
-      error: error instanceof Error ? error.message : String(error),
+    const reason = error instanceof Error ? error.message : String(error);
+    let retried: T;
+    try {
+      retried = await write(sql);
+    } catch (retryError) {
+      hooks.log?.error("raising alerts for finished runs failed, and so did writing the runs without them", {
+        executions: finished,
+        error: reason,
+        retryError: retryError instanceof Error ? retryError.message : String(retryError),
+      });
+      throw retryError;
+    }
+    hooks.log?.error("raising alerts for finished runs failed; the runs were recorded without them", {
+      executions: finishedIds(retried),
+      error: reason,
     });
-    return await write(sql);
+    return retried;
   }
+}
+
+/** The ids of the runs a write finished (completed or failed). */
+function finishedIds(changed: Changed | Changed[] | null): string[] {
+  return (Array.isArray(changed) ? changed : changed ? [changed] : [])
+    .filter((c) => c.status === "completed" || c.status === "failed")
+    .map((c) => c.executionId);
 }

@@ -284,7 +284,7 @@ async function finishRun(
   if (!changed) {
     const execution = await authorizeExecution(deps, authorization, id);
     requireExternal(execution);
-    throw await notRunning(deps, id);
+    throw await notRunning(deps, execution.id);
   }
   publish(deps.bus, deps.instanceId, changed);
   return changed;
@@ -301,14 +301,14 @@ export async function completeRun(
     () => checkJsonSize(input.result, "result"),
     () => authorizeExecution(deps, authorization, id),
   );
-  await finishRun(deps, authorization, id, (tx, guard) =>
+  const changed = await finishRun(deps, authorization, id, (tx, guard) =>
     completeExecution(tx, id, {
       completedAt: guard.now,
       result: jsonWithoutNul(input.result) ?? null,
       exitCode: input.exitCode ?? null,
       log: tailText(input.log, MAX_LOG_CHARS),
     }, guard));
-  return { id, status: "completed" };
+  return { id: changed.executionId, status: "completed" };
 }
 
 /** Fails a running external run. */
@@ -318,14 +318,14 @@ export async function failRun(
   id: string,
   input: FailRunInput,
 ): Promise<{ id: string; status: "failed" }> {
-  await finishRun(deps, authorization, id, (tx, guard) =>
+  const changed = await finishRun(deps, authorization, id, (tx, guard) =>
     failExecution(tx, id, {
       completedAt: guard.now,
       errorMessage: headText(input.error, MAX_ERROR_CHARS),
       exitCode: input.exitCode ?? null,
       log: tailText(input.log, MAX_LOG_CHARS),
     }, guard));
-  return { id, status: "failed" };
+  return { id: changed.executionId, status: "failed" };
 }
 
 /** In-process runs belong to the runner; a report must not race it. */

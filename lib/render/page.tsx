@@ -78,6 +78,8 @@ export function objectId(value: object): number {
  * Pages kept by their memo key, most recently used last: at most 16, and at
  * most 16 MB of documents, so the memo stays a small part of the heap the
  * start task allows (`--max-old-space-size`) however many jobs a page lists.
+ * The bound counts each page's UTF-8 bytes; the gzip a page keeps once it is
+ * sent adds about a tenth.
  */
 const MEMO_ENTRIES = 16;
 const MEMO_BYTES = 16 * 1024 * 1024;
