@@ -5,7 +5,7 @@
  * EventBus, the production `tick`) runs on a fake clock that starts at the
  * minute boundary after the real now (the seeded history ends there) and
  * moves exactly one minute per tick. The first tick is not measured: it
- * sets new jobs' cursors (or catches up after an earlier measurement). Each
+ * is the tick jobs' first (or catches up after an earlier measurement). Each
  * measured tick is followed by waiting for the runs it started (their
  * handlers return at once), so their completions never overlap the next
  * measurement.
@@ -68,8 +68,7 @@ export async function measureTick(
   const from = Math.max((options.now ?? new Date()).getTime(), latest?.getTime() ?? -Infinity);
   let clock = new Date(Math.floor(from / MINUTE_MS) * MINUTE_MS + MINUTE_MS);
   const now = () => clock;
-  // Declared at the clock's start, which the first tick makes their cursor: no occurrence falls between
-  // their creation and their first tick (one that did would be skipped, then reported overdue).
+  // Declared at the clock's start, which the sync makes their cursor, as a deploy at that moment would.
   await syncJobDefinitions(sql, jobs.map(toDeclaredJob), clock, { retireMissing: false });
 
   const errors: string[] = [];
