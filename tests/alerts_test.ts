@@ -89,6 +89,15 @@ async function lambdaBearer(sql: Sql): Promise<string> {
   return `Bearer ${(await createJobToken(sql, "lambda")).token}`;
 }
 
+/** Makes every insert into alerts fail with "alerts are broken". */
+async function breakAlertInserts(sql: Sql): Promise<void> {
+  await sql.unsafe(`
+    CREATE FUNCTION refuse_alerts() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN RAISE EXCEPTION 'alerts are broken'; END $$;
+    CREATE TRIGGER refuse_alerts BEFORE INSERT ON alerts FOR EACH ROW EXECUTE FUNCTION refuse_alerts();
+  `);
+}
+
 async function runTicks(db: TestDatabase, job: Job, clock: TestClock, ticks: number, hooks: AlertHooks) {
   await syncJobs(db.sql, [job], clock);
   const scheduler = createScheduler(db.sql, [job], clock, "test", hooks);
@@ -484,11 +493,7 @@ Deno.test({
   ...dbTest,
   fn: () =>
     withDb(async (db) => {
-      await db.sql.unsafe(`
-        CREATE FUNCTION refuse_alerts() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN RAISE EXCEPTION 'alerts are broken'; END $$;
-        CREATE TRIGGER refuse_alerts BEFORE INSERT ON alerts FOR EACH ROW EXECUTE FUNCTION refuse_alerts();
-      `);
+      await breakAlertInserts(db.sql);
       const log = createMemoryLogger();
       const hooks: AlertHooks = { ...emailRouting(), log };
       const clock = createClock();
@@ -509,11 +514,7 @@ Deno.test({
   ...dbTest,
   fn: () =>
     withDb(async (db) => {
-      await db.sql.unsafe(`
-        CREATE FUNCTION refuse_alerts() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN RAISE EXCEPTION 'alerts are broken'; END $$;
-        CREATE TRIGGER refuse_alerts BEFORE INSERT ON alerts FOR EACH ROW EXECUTE FUNCTION refuse_alerts();
-      `);
+      await breakAlertInserts(db.sql);
       const clock = createClock();
       const job = defineJob({
         id: "lambda",
