@@ -28,7 +28,8 @@ import {
 } from "../queries/external_runs.ts";
 import type { Job } from "./define.ts";
 import { MAX_RESULT_BYTES, publish } from "./runner.ts";
-import { authenticateJobToken, hashJobToken, TOKEN_PATTERN } from "./tokens.ts";
+import { useJobToken } from "../queries/tokens.ts";
+import { hashJobToken, TOKEN_PATTERN } from "./tokens.ts";
 import { headText, jsonWithoutNul, MAX_ERROR_CHARS, MAX_LOG_CHARS, tailText } from "../text.ts";
 
 /**
@@ -95,8 +96,8 @@ const unauthorized = () => new HttpError(401, UNAUTHORIZED);
 
 /** The job a bearer token reports for, or a 401 that never says whether a job exists. */
 async function tokenJob(deps: ExternalRunDeps, authorization: string | undefined): Promise<string> {
-  const match = /^Bearer +(\S+) *$/i.exec(authorization ?? "");
-  const jobId = match ? await authenticateJobToken(deps.sql, match[1], deps.now()) : null;
+  const tokenHash = await bearerTokenHash(authorization);
+  const jobId = tokenHash ? await useJobToken(deps.sql, tokenHash, deps.now()) : null;
   if (!jobId) throw unauthorized();
   return jobId;
 }
