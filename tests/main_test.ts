@@ -7,6 +7,45 @@ import { startFakeResend } from "./helpers/fake_resend.ts";
 
 const ROOT = new URL("../", import.meta.url);
 
+/**
+ * Reads the child's output until `pattern` matches or `ms` pass, and returns
+ * what it read. Each read races the deadline, so a child that goes quiet
+ * without exiting cannot hang the test.
+ */
+async function readUntil(
+  reader: ReadableStreamDefaultReader<string>,
+  pattern: RegExp,
+  ms: number,
+): Promise<string> {
+  let output = "";
+  const deadline = Date.now() + ms;
+  while (!pattern.test(output)) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<"timeout">((resolve) => {
+      timer = setTimeout(() => resolve("timeout"), Math.max(0, deadline - Date.now()));
+    });
+    const next = await Promise.race([reader.read(), timeout]);
+    clearTimeout(timer);
+    if (next === "timeout" || next.done) break;
+    output += next.value;
+  }
+  return output;
+}
+
+/** SIGTERM, then SIGKILL if the child has not exited within `ms`: a stuck shutdown cannot hang the test. */
+async function stop(child: Deno.ChildProcess, ms = 15_000): Promise<Deno.CommandStatus> {
+  child.kill("SIGTERM");
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), ms);
+  });
+  const status = await Promise.race([child.status, late]);
+  clearTimeout(timer);
+  if (status) return status;
+  child.kill("SIGKILL");
+  return await child.status;
+}
+
 function jobwatch(env: Record<string, string>) {
   return new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--unstable-cron", "main.ts"],
@@ -41,14 +80,8 @@ Deno.test({
     const child = jobwatch({ PORT: "0", PGLITE_DIR: `${dir}/pglite`, RESEND_API_KEY: "" }).spawn();
     const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
     const errors = new Response(child.stderr).text();
-    let output = "";
     try {
-      const deadline = Date.now() + 60_000;
-      while (!/password: \S+\n/.test(output) && Date.now() < deadline) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        output += value;
-      }
+      const output = await readUntil(reader, /password: \S+\n/, 60_000);
       const url = /running at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
       assert.ok(url, `no URL in:\n${output}`);
       const [, email, password] = /as (\S+) with password: (\S+)/.exec(output)!;
@@ -82,8 +115,7 @@ Deno.test({
       assert.equal(second.code, 1, "a second server on the same embedded database is refused");
       assert.match(new TextDecoder().decode(second.stderr), /in use by another Jobwatch process \(pid \d+\)/);
     } finally {
-      child.kill("SIGTERM");
-      const status = await child.status;
+      const status = await stop(child);
       await reader.cancel().catch(() => {});
       const logged = await errors;
       await Deno.remove(dir, { recursive: true }).catch(() => {});
@@ -116,14 +148,8 @@ Deno.test({
     }).spawn();
     const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
     const errors = new Response(child.stderr).text();
-    let output = "";
     try {
-      const deadline = Date.now() + 60_000;
-      while (!/Sign in at .*\n/.test(output) && Date.now() < deadline) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        output += value;
-      }
+      const output = await readUntil(reader, /Sign in at .*\n/, 60_000);
       const url = /running at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
       assert.ok(url, `no URL in:\n${output}`);
       const signIn = await fetch(`${url}/login`, {
@@ -155,8 +181,7 @@ Deno.test({
       assert.ok(body.html.includes("disk full &lt;/pre&gt;&lt;b&gt;"));
       assert.match(request.idempotencyKey ?? "", /^jobwatch-alert-[0-9a-f-]{36}$/);
     } finally {
-      child.kill("SIGTERM");
-      await child.status;
+      await stop(child);
       await reader.cancel().catch(() => {});
       const logged = await errors;
       await fake.close();
