@@ -9,6 +9,7 @@ import { REAP_GRACE_MS } from "../lib/jobs/scheduler.ts";
 import { connectPostgres } from "../lib/db/mod.ts";
 import { dbTest } from "./helpers/app.ts";
 import { createTestDatabase, TEST_DATABASE_URL } from "./helpers/db.ts";
+import { exitWithin, readBefore } from "./helpers/process.ts";
 import { testJobs } from "./helpers/instance_process.ts";
 import { createClock, createScheduler, MINUTE, syncJobs } from "./helpers/scheduler.ts";
 
@@ -37,10 +38,10 @@ class InstanceProcess {
   async readLine(timeoutMs = 30_000): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     while (!this.#buffered.includes("\n")) {
-      if (Date.now() > deadline) throw new Error("no answer from the instance process");
-      const { value, done } = await this.#reader.read();
-      if (done) throw new Error(`the instance process ended; it printed: ${this.#buffered}`);
-      this.#buffered += value;
+      const next = await readBefore(this.#reader, deadline);
+      if (next === "timeout") throw new Error("no answer from the instance process");
+      if (next.done) throw new Error(`the instance process ended; it printed: ${this.#buffered}`);
+      this.#buffered += next.value;
     }
     const newline = this.#buffered.indexOf("\n");
     const line = this.#buffered.slice(0, newline);
@@ -56,7 +57,7 @@ class InstanceProcess {
     }
     await this.#writer.close().catch(() => {});
     await this.#reader.cancel().catch(() => {});
-    await this.child.status;
+    await exitWithin(this.child);
   }
 }
 

@@ -4,46 +4,14 @@
  */
 import assert from "node:assert/strict";
 import { startFakeResend } from "./helpers/fake_resend.ts";
+import { exitWithin, readUntil } from "./helpers/process.ts";
 
 const ROOT = new URL("../", import.meta.url);
 
-/**
- * Reads the child's output until `pattern` matches or `ms` pass, and returns
- * what it read. Each read races the deadline, so a child that goes quiet
- * without exiting cannot hang the test.
- */
-async function readUntil(
-  reader: ReadableStreamDefaultReader<string>,
-  pattern: RegExp,
-  ms: number,
-): Promise<string> {
-  let output = "";
-  const deadline = Date.now() + ms;
-  while (!pattern.test(output)) {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<"timeout">((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), Math.max(0, deadline - Date.now()));
-    });
-    const next = await Promise.race([reader.read(), timeout]);
-    clearTimeout(timer);
-    if (next === "timeout" || next.done) break;
-    output += next.value;
-  }
-  return output;
-}
-
-/** SIGTERM, then SIGKILL if the child has not exited within `ms`: a stuck shutdown cannot hang the test. */
-async function stop(child: Deno.ChildProcess, ms = 15_000): Promise<Deno.CommandStatus> {
+/** SIGTERM, then SIGKILL if the child has not exited within 15 s: a stuck shutdown cannot hang the test. */
+async function stop(child: Deno.ChildProcess): Promise<Deno.CommandStatus> {
   child.kill("SIGTERM");
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<null>((resolve) => {
-    timer = setTimeout(() => resolve(null), ms);
-  });
-  const status = await Promise.race([child.status, late]);
-  clearTimeout(timer);
-  if (status) return status;
-  child.kill("SIGKILL");
-  return await child.status;
+  return await exitWithin(child);
 }
 
 function jobwatch(env: Record<string, string>) {
