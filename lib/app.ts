@@ -82,6 +82,26 @@ function errorResponse(
 }
 
 /**
+ * The methods the route table declares for a concrete path (GET implies
+ * HEAD); empty when no route has that path.
+ */
+export function declaredMethods(routes: Route[]): (path: string) => string[] {
+  const patterns = routes.map((route) => ({
+    method: route.method,
+    pattern: new RegExp(
+      `^${route.path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/:[A-Za-z]+/g, "[^/]+")}$`,
+    ),
+  }));
+  return (path) => {
+    const methods = new Set<string>(
+      patterns.filter(({ pattern }) => pattern.test(path)).map(({ method }) => method),
+    );
+    if (methods.has("GET")) methods.add("HEAD");
+    return [...methods];
+  };
+}
+
+/**
  * Signed-in pages and data must not outlive the session in the browser's
  * cache: without this, Back after signing out shows the dashboard again.
  */
@@ -139,7 +159,19 @@ export function createApp(given: AppDeps, routes: Route[] = defaultRoutes): Hono
     else app.on(route.method, route.path, route.handler);
   }
 
-  app.notFound((c) => errorResponse(c, 404, `There is no page at ${c.req.path.slice(0, 200)}.`));
+  const methodsOf = declaredMethods(routes);
+  app.notFound((c) => {
+    const allowed = methodsOf(c.req.path);
+    if (allowed.length === 0) {
+      return errorResponse(c, 404, `There is no page at ${c.req.path.slice(0, 200)}.`);
+    }
+    c.header("Allow", allowed.join(", "));
+    return errorResponse(
+      c,
+      405,
+      `${c.req.method} is not supported here; this address accepts ${allowed.join(", ")}.`,
+    );
+  });
 
   app.onError((error, c) => {
     if (error instanceof HttpError) return errorResponse(c, error.status, error.message, error.details);

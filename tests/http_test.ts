@@ -53,6 +53,30 @@ Deno.test({
 });
 
 Deno.test({
+  name: "a method an address does not accept gets 405 naming the ones it does, in an Allow header",
+  ...dbTest,
+  fn: () =>
+    withApp(async ({ app }) => {
+      const response = await app.request("/login", { method: "DELETE", headers: { origin: ORIGIN } });
+      assert.equal(response.status, 405);
+      assert.equal(response.headers.get("allow"), "GET, POST, HEAD");
+      assert.match(
+        await response.text(),
+        /DELETE is not supported here; this address accepts GET, POST, HEAD/,
+      );
+      const api = await app.request("/api/runs/nightly/start", { method: "GET" });
+      assert.equal(api.status, 405);
+      assert.equal(api.headers.get("allow"), "POST");
+      assert.match((await api.json()).error, /GET is not supported here/);
+      // A path no route has is still a 404, whatever the method.
+      assert.equal(
+        (await app.request("/api/runs", { method: "PUT", headers: { origin: ORIGIN } })).status,
+        404,
+      );
+    }),
+});
+
+Deno.test({
   name: "an unexpected error gives a 500 page with a reference and no stack trace, and is logged",
   ...dbTest,
   fn: () =>

@@ -1,0 +1,430 @@
+/**
+ * Hostile input, walked over the route table: every route, as anonymous, a
+ * viewer and an admin, gets wrong methods, malformed and hostile parameters,
+ * 10 MB bodies, invalid UTF-8, huge and negative numbers, unknown enum values
+ * and forged cursors. Nothing may answer 500; every 4xx must say what was
+ * wrong; and a rejected request must leave the database as it was.
+ *
+ * The cases are generated from `routes/mod.ts`, so a new route is walked
+ * without anyone remembering to add it here.
+ */
+import assert from "node:assert/strict";
+import { startSession } from "../lib/auth/session.ts";
+import { encodeCursor, HistoryQuerySchema } from "../lib/history.ts";
+import { defineJob } from "../lib/jobs/define.ts";
+import { createJobToken } from "../lib/jobs/tokens.ts";
+import { type Route, routes } from "../routes/mod.ts";
+import { createTestApp, dbTest, makeUser, ORIGIN, type Persona, type TestApp } from "./helpers/app.ts";
+import { makeExecution } from "./helpers/fixtures.ts";
+
+const jobs = [
+  defineJob({ id: "digest", schedule: "rate(1 hour)", displayName: "Digest", run: () => ({ sent: 1 }) }),
+  defineJob({ id: "backup", external: true, schedule: "cron(0 2 * * ? *)", displayName: "Backup" }),
+];
+
+const MB = 1024 * 1024;
+
+/** Path segments and query values, as raw URL text (some are deliberately not valid percent-encoding). */
+const HOSTILE_TEXT = [
+  "'; DROP TABLE job_executions; --",
+  '" OR 1=1 --',
+  "%' OR '1'='1",
+  "$1",
+  "\\",
+  "null",
+  "__proto__",
+  "constructor",
+  "<script>alert(1)</script>",
+  "../../etc/passwd",
+  "x".repeat(5000),
+  "💥",
+  "\u202e",
+  "-1",
+  "0",
+  "1.5",
+  "0x10",
+  "1e309",
+  "NaN",
+  "Infinity",
+  "99999999999999999999999999",
+  "exploded",
+  "RUNNING",
+  "running,failed",
+  "2027-13-45T25:61:00Z",
+  "0000-01-01T00:00:00Z",
+  "+275760-09-13T00:00:00Z",
+  "00000000-0000-0000-0000-000000000000",
+].map(encodeURIComponent).concat([
+  "", // empty
+  "a%00b", // NUL
+  "%C3%28", // invalid UTF-8
+  "%FF%FE",
+  "%ED%A0%80", // an encoded lone surrogate
+  "%E2%82", // a truncated sequence
+  "%", // a broken escape
+  "%2e%2e%2f%2e%2e",
+  "AAAA", // a forged cursor: base64 of garbage
+  base64Url('{"s":"2027-01-01T00:00:00Z","i":"\' OR 1=1 --"}'),
+  base64Url('{"s":"0000-00-00T00:00:00Z","i":"1"}'),
+  base64Url('{"s":"2027-01-01T00:00:00Z","i":"1","x":1}'),
+  encodeCursor({ startedAt: "9999-12-31T23:59:59.999999Z", id: "00000000-0000-4000-8000-000000000000" }),
+  encodeCursor({ startedAt: "2027-01-01T00:00:00Z", id: "999999999999999999" }),
+]);
+
+/** A smaller set for the per-parameter pass (every value is also sent under every name at once). */
+const SHARP_TEXT = [
+  "'; DROP TABLE job_executions; --",
+  "-1",
+  "1e309",
+  "99999999999999999999999999",
+  "exploded",
+  "2027-13-45T25:61:00Z",
+].map(encodeURIComponent).concat([
+  "%C3%28",
+  "%",
+  "AAAA",
+  base64Url('{"s":"2027-01-01T00:00:00Z","i":"1","x":1}'),
+]);
+
+/** Every query parameter a route reads, plus the history filters (whatever they become). */
+const QUERY_NAMES = [
+  ...new Set([...Object.keys(HistoryQuerySchema.shape), "job", "ids", "next", "token", "state", "jobId"]),
+];
+
+function base64Url(text: string): string {
+  const bytes = new TextEncoder().encode(text);
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/** Field names the write routes read, each set to the same hostile value. */
+const BODY_FIELDS = [
+  "enabled",
+  "status",
+  "startedAt",
+  "durationMs",
+  "result",
+  "error",
+  "exitCode",
+  "log",
+  "periodKey",
+  "executionId",
+  "metadata",
+  "label",
+  "until",
+  "duration",
+  "email",
+  "password",
+  "next",
+];
+
+interface BodyCase {
+  label: string;
+  contentType?: string;
+  body: () => BodyInit;
+}
+
+const fields = (value: unknown) => Object.fromEntries(BODY_FIELDS.map((name) => [name, value]));
+const json = (label: string, text: string): BodyCase => ({
+  label,
+  contentType: "application/json",
+  body: () => text,
+});
+
+const BODIES: BodyCase[] = [
+  json("a 10 MB JSON body", `{"result":"${"a".repeat(10 * MB)}"}`),
+  {
+    label: "a 10 MB body streamed without a length",
+    contentType: "application/json",
+    body: () => {
+      let sent = 0;
+      return new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (sent >= 10 * MB) return controller.close();
+          controller.enqueue(new Uint8Array(256 * 1024).fill(0x61));
+          sent += 256 * 1024;
+        },
+      });
+    },
+  },
+  {
+    label: "invalid UTF-8 in JSON",
+    contentType: "application/json",
+    body: () => new Uint8Array([0x7b, 0x22, 0x65, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0xc3, 0x28, 0x22, 0x7d]),
+  },
+  {
+    label: "invalid UTF-8 in a form",
+    contentType: "application/x-www-form-urlencoded",
+    body: () => new Uint8Array([...new TextEncoder().encode("email=%FF&password="), 0xff, 0xc3, 0x28]),
+  },
+  json("malformed JSON", '{"enabled": tru'),
+  json("JSON nested 100,000 deep", "[".repeat(100_000) + "]".repeat(100_000)),
+  json("a JSON array", "[1, 2, 3]"),
+  json("JSON null", "null"),
+  json("a JSON string", '"enabled"'),
+  json("an empty JSON body", ""),
+  json("SQL metacharacters in every field", JSON.stringify(fields("'; DROP TABLE job_executions; --"))),
+  json(
+    "huge integers in every field",
+    `{${BODY_FIELDS.map((name) => `"${name}": 123456789012345678901234567890`)}}`,
+  ),
+  json("1e400 in every field", `{${BODY_FIELDS.map((name) => `"${name}": 1e400`)}}`),
+  json("negative numbers in every field", JSON.stringify(fields(-1))),
+  json("NUL characters in every field", JSON.stringify(fields("a\u0000b"))),
+  json("objects in every field", JSON.stringify(fields({ $gt: "" }))),
+  json("a prototype key", '{"__proto__": {"admin": true}, "constructor": {"prototype": {}}}'),
+  json("unknown enum values", JSON.stringify({ ...fields("exploded"), status: "exploded", enabled: "yes" })),
+  {
+    label: "hostile form fields",
+    contentType: "application/x-www-form-urlencoded",
+    body: () =>
+      new URLSearchParams(fields("'; DROP TABLE job_executions; -- <script>") as Record<string, string>)
+        .toString(),
+  },
+  { label: "a text/plain body", contentType: "text/plain", body: () => "enabled=false" },
+  {
+    label: "broken multipart",
+    contentType: "multipart/form-data; boundary=x",
+    body: () => '--x\r\nContent-Disposition: form-data; name="email"\r\n\r\nbroken',
+  },
+];
+
+/** What the database holds, minus what a rejected request may legitimately write (failed sign-ins). */
+async function fingerprint(t: TestApp): Promise<string> {
+  const [row] = await t.db.sql<{ fingerprint: string }[]>`
+    SELECT md5(concat_ws('|',
+      (SELECT string_agg(e::text, ',' ORDER BY id) FROM job_executions e),
+      (SELECT string_agg(d::text, ',' ORDER BY id) FROM job_definitions d),
+      (SELECT string_agg(row(id, job_id, label, created_by, revoked_at)::text, ',' ORDER BY id) FROM job_tokens),
+      (SELECT string_agg(row(id, email, name, role, password_hash)::text, ',' ORDER BY id) FROM users),
+      (SELECT string_agg(row(id_hash, user_id)::text, ',' ORDER BY id_hash) FROM sessions),
+      (SELECT string_agg(a::text, ',' ORDER BY id) FROM audit_events a
+        WHERE action NOT IN ('auth.sign_in_failed', 'auth.sign_in_limited')),
+      (SELECT string_agg(s::text, ',' ORDER BY job_id) FROM job_alert_state s),
+      (SELECT string_agg(a::text, ',' ORDER BY id) FROM alerts a),
+      (SELECT string_agg(o::text, ',' ORDER BY id) FROM alert_outbox o),
+      (SELECT string_agg(s::text, ',' ORDER BY job_id, status) FROM job_execution_stats s)
+    )) AS fingerprint
+  `;
+  return row.fingerprint;
+}
+
+type PersonaName = "anonymous" | "viewer" | "admin";
+
+interface Walk {
+  t: TestApp;
+  /** Real ids for each path parameter, so hostile bodies and queries reach the handlers. */
+  validParams: Record<string, string>;
+  token: string;
+  cookies: Record<PersonaName, string | null>;
+  personas: Record<Exclude<PersonaName, "anonymous">, Persona>;
+  failures: string[];
+  requests: number;
+}
+
+async function setUp(): Promise<Walk> {
+  const t = await createTestApp({ jobs });
+  const admin = await makeUser(t.db, { role: "admin" });
+  const viewer = await makeUser(t.db, { role: "viewer" });
+  const { token, record } = await createJobToken(t.db.sql, "backup", { label: "walk" });
+  const executionId = await makeExecution(t.db.sql, {
+    jobId: "digest",
+    startedAt: new Date(Date.now() - 3_600_000),
+    status: "failed",
+    durationMs: 1200,
+    errorMessage: "boom",
+  });
+  const walk: Walk = {
+    t,
+    validParams: { jobId: "digest", id: executionId, tokenId: record.id, file: "digest.svg" },
+    token,
+    cookies: { anonymous: null, viewer: null, admin: null },
+    personas: { admin, viewer },
+    failures: [],
+    requests: 0,
+  };
+  await refreshSession(walk, "admin");
+  await refreshSession(walk, "viewer");
+  return walk;
+}
+
+async function refreshSession(walk: Walk, name: "admin" | "viewer"): Promise<void> {
+  const id = await startSession(walk.t.deps, walk.personas[name].user, { ip: null, userAgent: null });
+  walk.cookies[name] = `jobwatch_session=${id}`;
+}
+
+function pathWith(route: Route, params: (name: string) => string): string {
+  return route.path.replace(/:([A-Za-z]+)/g, (_, name: string) => params(name));
+}
+
+/** True when a 4xx response says what was wrong: a JSON `error`, or a page with its message. */
+async function explains(response: Response): Promise<boolean> {
+  const type = response.headers.get("content-type") ?? "";
+  const text = await response.text();
+  if (type.includes("application/json")) {
+    const body = JSON.parse(text);
+    return typeof body.error === "string" && body.error.trim().length >= 8;
+  }
+  if (type.includes("text/html")) {
+    // An error page, a form's alert, or a filter's message next to its field.
+    return /<p class="text-sm font-semibold text-gray-500">Error \d{3}<\/p>/.test(text) ||
+      /role="(alert|status)"[^>]*>(\s*<[^>]+>)?[^<]{8,}/.test(text) ||
+      /data-testid="error-[\w-]+"[^>]*>[^<]{8,}/.test(text);
+  }
+  return false;
+}
+
+/**
+ * Sends one request and checks the answer: no 5xx, a message with every 4xx,
+ * and no change in the database when it was refused.
+ */
+async function probe(
+  walk: Walk,
+  persona: PersonaName,
+  label: string,
+  path: string,
+  init: { method: string; contentType?: string; body?: BodyInit; token?: boolean } = { method: "GET" },
+): Promise<void> {
+  const { t } = walk;
+  const headers: Record<string, string> = { origin: ORIGIN };
+  const cookie = walk.cookies[persona];
+  if (cookie) headers.cookie = cookie;
+  if (init.contentType) headers["content-type"] = init.contentType;
+  if (init.token) headers.authorization = `Bearer ${walk.token}`;
+  const before = await fingerprint(t);
+  const where = `${persona} ${init.method} ${path.slice(0, 120)} (${label})`;
+  walk.requests++;
+  let response: Response;
+  try {
+    response = await t.app.request(path, { method: init.method, headers, body: init.body });
+  } catch (error) {
+    walk.failures.push(`${where}: threw ${error}`);
+    return;
+  }
+  if ((response.headers.get("content-type") ?? "").startsWith("text/event-stream")) {
+    await response.body?.cancel();
+  } else if (response.status >= 500) {
+    walk.failures.push(`${where}: ${response.status} ${(await response.text()).slice(0, 200)}`);
+  } else if (response.status >= 400 && !(await explains(response.clone()))) {
+    walk.failures.push(
+      `${where}: ${response.status} without a message: ${(await response.text()).slice(0, 200)}`,
+    );
+  } else {
+    await response.body?.cancel();
+  }
+  if (response.status >= 400) {
+    const after = await fingerprint(t);
+    if (after !== before) {
+      walk.failures.push(`${where}: refused with ${response.status} but changed the database`);
+    }
+  } else {
+    // An accepted write may start a run in the background: let it finish before the next comparison.
+    await t.deps.jobs.runner.settle();
+  }
+  if (
+    /jobwatch_session=;|Max-Age=0/i.test(response.headers.get("set-cookie") ?? "") && persona !== "anonymous"
+  ) {
+    await refreshSession(walk, persona);
+  }
+}
+
+const PERSONAS: PersonaName[] = ["anonymous", "viewer", "admin"];
+const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
+
+Deno.test({
+  name: "every route survives hostile paths and queries as anonymous, viewer and admin",
+  ...dbTest,
+  fn: async () => {
+    const walk = await setUp();
+    try {
+      for (const route of routes) {
+        const usesToken = route.path.startsWith("/api/runs/");
+        for (const persona of PERSONAS) {
+          const valid = pathWith(route, (name) => walk.validParams[name] ?? "x");
+          // Each hostile value in each path parameter, the others valid.
+          for (const name of route.path.match(/:([A-Za-z]+)/g) ?? []) {
+            for (const value of HOSTILE_TEXT) {
+              const path = pathWith(route, (other) => `:${other}` === name ? value : walk.validParams[other]);
+              await probe(walk, persona, `${name} = ${value.slice(0, 40)}`, path, {
+                method: route.method,
+                token: usesToken,
+              });
+            }
+          }
+          // Each hostile value in every query parameter at once…
+          for (const value of HOSTILE_TEXT) {
+            const query = QUERY_NAMES.map((name) => `${name}=${value}`).join("&");
+            await probe(walk, persona, `every query parameter = ${value.slice(0, 40)}`, `${valid}?${query}`, {
+              method: route.method,
+              token: usesToken,
+            });
+          }
+          // …and, for a signed-in admin, one parameter at a time.
+          if (persona !== "admin" || route.method !== "GET") continue;
+          for (const name of QUERY_NAMES) {
+            for (const value of SHARP_TEXT) {
+              await probe(walk, persona, `${name} = ${value.slice(0, 40)}`, `${valid}?${name}=${value}`);
+            }
+          }
+        }
+      }
+      assert.ok(walk.requests > 3000, `only ${walk.requests} requests were sent`);
+      assert.deepEqual(walk.failures, []);
+    } finally {
+      await walk.t.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "every write route survives hostile bodies, and every path answers wrong methods with a message",
+  ...dbTest,
+  fn: async () => {
+    const walk = await setUp();
+    try {
+      for (const route of routes.filter((route) => route.method !== "GET")) {
+        const usesToken = route.path.startsWith("/api/runs/");
+        const path = pathWith(route, (name) => walk.validParams[name]);
+        for (const persona of PERSONAS) {
+          for (const body of BODIES) {
+            await probe(walk, persona, body.label, path, {
+              method: route.method,
+              contentType: body.contentType,
+              body: body.body(),
+              token: usesToken,
+            });
+          }
+        }
+      }
+      const declared = new Map<string, Set<string>>();
+      for (const route of routes) {
+        const methods = declared.get(route.path) ?? new Set<string>();
+        methods.add(route.method);
+        declared.set(route.path, methods);
+      }
+      for (const [template, methods] of declared) {
+        const path = pathWith({ path: template } as Route, (name) => walk.validParams[name]);
+        for (const method of METHODS.filter((method) => !methods.has(method))) {
+          for (const persona of PERSONAS) {
+            await probe(walk, persona, "a method the route does not declare", path, {
+              method,
+              contentType: "application/json",
+              body: method === "GET" ? undefined : "{}",
+            });
+          }
+          const response = await walk.t.app.request(path, {
+            method,
+            headers: { origin: ORIGIN, cookie: walk.cookies.admin! },
+          });
+          await response.body?.cancel();
+          assert.equal(response.status, 405, `${method} ${template}`);
+          const allow = response.headers.get("allow")?.split(", ").filter((name) => name !== "HEAD").sort();
+          assert.deepEqual(allow, [...methods].sort(), `Allow for ${template}`);
+        }
+      }
+      assert.ok(walk.requests > 500, `only ${walk.requests} requests were sent`);
+      assert.deepEqual(walk.failures, []);
+    } finally {
+      await walk.t.close();
+    }
+  },
+});
