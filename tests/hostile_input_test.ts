@@ -16,6 +16,7 @@ import { createJobToken } from "../lib/jobs/tokens.ts";
 import { type Route, routes } from "../routes/mod.ts";
 import { createTestApp, dbTest, makeUser, ORIGIN, type Persona, type TestApp } from "./helpers/app.ts";
 import { makeExecution } from "./helpers/fixtures.ts";
+import { fingerprint } from "./helpers/fingerprint.ts";
 
 const jobs = [
   defineJob({ id: "digest", schedule: "rate(1 hour)", displayName: "Digest", run: () => ({ sent: 1 }) }),
@@ -188,26 +189,6 @@ const BODIES: BodyCase[] = [
   },
 ];
 
-/** What the database holds, minus what a rejected request may legitimately write (failed sign-ins). */
-async function fingerprint(t: TestApp): Promise<string> {
-  const [row] = await t.db.sql<{ fingerprint: string }[]>`
-    SELECT md5(concat_ws('|',
-      (SELECT string_agg(e::text, ',' ORDER BY id) FROM job_executions e),
-      (SELECT string_agg(d::text, ',' ORDER BY id) FROM job_definitions d),
-      (SELECT string_agg(row(id, job_id, label, created_by, revoked_at)::text, ',' ORDER BY id) FROM job_tokens),
-      (SELECT string_agg(row(id, email, name, role, password_hash)::text, ',' ORDER BY id) FROM users),
-      (SELECT string_agg(row(id_hash, user_id)::text, ',' ORDER BY id_hash) FROM sessions),
-      (SELECT string_agg(a::text, ',' ORDER BY id) FROM audit_events a
-        WHERE action NOT IN ('auth.sign_in_failed', 'auth.sign_in_limited')),
-      (SELECT string_agg(s::text, ',' ORDER BY job_id) FROM job_alert_state s),
-      (SELECT string_agg(a::text, ',' ORDER BY id) FROM alerts a),
-      (SELECT string_agg(o::text, ',' ORDER BY id) FROM alert_outbox o),
-      (SELECT string_agg(s::text, ',' ORDER BY job_id, status) FROM job_execution_stats s)
-    )) AS fingerprint
-  `;
-  return row.fingerprint;
-}
-
 type PersonaName = "anonymous" | "viewer" | "admin";
 
 interface Walk {
@@ -290,7 +271,7 @@ async function probe(
   if (cookie) headers.cookie = cookie;
   if (init.contentType) headers["content-type"] = init.contentType;
   if (init.token) headers.authorization = `Bearer ${walk.token}`;
-  const before = await fingerprint(t);
+  const before = await fingerprint(t.db.sql);
   const where = `${persona} ${init.method} ${path.slice(0, 120)} (${label})`;
   walk.requests++;
   let response: Response;
@@ -312,7 +293,7 @@ async function probe(
     await response.body?.cancel();
   }
   if (response.status >= 400) {
-    const after = await fingerprint(t);
+    const after = await fingerprint(t.db.sql);
     if (after !== before) {
       walk.failures.push(`${where}: refused with ${response.status} but changed the database`);
     }
