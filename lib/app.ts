@@ -13,6 +13,7 @@ import { ErrorPage } from "../components/ErrorPage.tsx";
 import config from "../fresh.config.ts";
 import { type Route, routes as defaultRoutes } from "../routes/mod.ts";
 import { loadSession, requireUser } from "./auth/middleware.ts";
+import { isDatabaseUnavailable } from "./db/mod.ts";
 import { HealthMonitor } from "./health/monitor.ts";
 import type { AppDeps, AppEnv } from "./http/context.ts";
 import { HttpError, wantsJson } from "./http/errors.ts";
@@ -26,17 +27,6 @@ const PROBE_PATHS = /^\/(health(\/|$)|api\/health\/|metrics$|badge\/)/;
 /** Request bodies larger than this are refused with 413 before they are read. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-const UNAVAILABLE_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "CONNECT_TIMEOUT",
-  "CONNECTION_CLOSED",
-  "CONNECTION_ENDED",
-  "CONNECTION_DESTROYED",
-  "57P01", // admin_shutdown
-  "57P03", // cannot_connect_now
-]);
-
 /**
  * SQLSTATE class 22, "data exception": a value PostgreSQL refused (a NUL in
  * text, a date out of range, bad input syntax). The edges validate input;
@@ -45,11 +35,6 @@ const UNAVAILABLE_CODES = new Set([
 function isRefusedValue(error: unknown): boolean {
   const code = (error as { code?: unknown })?.code;
   return typeof code === "string" && /^22[0-9A-Z]{3}$/.test(code);
-}
-
-function isDatabaseUnavailable(error: unknown): boolean {
-  const code = (error as { code?: unknown })?.code;
-  return typeof code === "string" && UNAVAILABLE_CODES.has(code);
 }
 
 function clientIp(c: Context<AppEnv>, trustProxy: boolean): string | null {

@@ -10,6 +10,24 @@ export type TransactionSql = postgres.TransactionSql;
 /** What a query function needs: the pool or a transaction, so callers can compose them atomically. */
 export type Queryable = Sql | TransactionSql;
 
+/** Errors that mean the database cannot be reached right now, not that a query was wrong. */
+const UNAVAILABLE_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "CONNECT_TIMEOUT",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "57P01", // admin_shutdown
+  "57P03", // cannot_connect_now
+]);
+
+/** Whether `error` says the database is down or unreachable (worth a 503, or a retry), not a bad query. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === "string" && UNAVAILABLE_CODES.has(code);
+}
+
 export interface Database {
   sql: Sql;
   kind: "postgres" | "pglite";
@@ -38,6 +56,10 @@ function clientOptions(max: number): postgres.Options<{}> {
     connection: { application_name: "jobwatch", jit: "off" },
     // A dead database must not hang requests forever.
     connect_timeout: 5,
+    // Seconds between reconnect attempts after failures. postgres.js's default grows to 20 s, so
+    // after an outage of a minute the pool could wait 20 s to notice the database was back (and
+    // queue requests that long). At most 1 s: a stopped server refuses a connection in microseconds.
+    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1),
     idle_timeout: 60,
   };
 }

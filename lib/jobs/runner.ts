@@ -4,7 +4,7 @@
  * and records the outcome with a guarded UPDATE.
  */
 import { type AlertHooks, finishWithAlerts, UNROUTED } from "../alerts/record.ts";
-import type { Queryable, Sql } from "../db/mod.ts";
+import { isDatabaseUnavailable, type Queryable, type Sql } from "../db/mod.ts";
 import type { EventBus } from "../events.ts";
 import type { Logger } from "../http/context.ts";
 import { type Changed, completeExecution, failExecution } from "../queries/executions.ts";
@@ -13,6 +13,14 @@ import type { Job, JobLogger, Trigger } from "./define.ts";
 
 export const MAX_RESULT_BYTES = 64 * 1024;
 const MAX_STACK_CHARS = 4 * 1024;
+const RETRY_FIRST_MS = 250;
+const RETRY_MAX_MS = 2000;
+
+/** A database that is down or unreachable, as opposed to our own pool being closed at shutdown. */
+function isOutage(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return isDatabaseUnavailable(error) && code !== "CONNECTION_ENDED" && code !== "CONNECTION_DESTROYED";
+}
 
 export interface RunnerDeps {
   sql: Sql;
@@ -142,9 +150,37 @@ export class Runner {
     return changed ? outcome : "already finished";
   }
 
-  /** Writes a run's outcome and raises its alerts in one transaction. */
-  #finish(write: (tx: Queryable) => Promise<Changed | null>): Promise<Changed | null> {
-    return finishWithAlerts(this.#deps.sql, this.#deps.alerts ?? UNROUTED, this.#deps.now(), write);
+  /**
+   * Writes a run's outcome and raises its alerts in one transaction. With a
+   * `retryUntil`, a database that cannot be reached is retried with backoff
+   * (0.25 s doubling to 2 s) until then, so a run that finishes during an
+   * outage is recorded when the database returns instead of being reaped as
+   * lost. The write is one transaction, so a retry never doubles it.
+   */
+  async #finish(
+    write: (tx: Queryable) => Promise<Changed | null>,
+    retryUntil?: number,
+  ): Promise<Changed | null> {
+    const { sql, alerts, now, log } = this.#deps;
+    for (
+      let delayMs = RETRY_FIRST_MS, attempt = 1;;
+      delayMs = Math.min(delayMs * 2, RETRY_MAX_MS), attempt++
+    ) {
+      try {
+        return await finishWithAlerts(sql, alerts ?? UNROUTED, now(), write);
+      } catch (error) {
+        if (
+          !retryUntil || !isOutage(error) || Date.now() + delayMs > retryUntil || this.#stopping
+        ) throw error;
+        if (attempt === 1) {
+          log.warn("the database is unavailable; retrying the run's outcome", {
+            code: (error as { code: string }).code,
+            until: new Date(retryUntil).toISOString(),
+          });
+        }
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+    }
   }
 
   /** Waits for every running handler (tests, and shutdown). */
@@ -158,6 +194,7 @@ export class Runner {
     const { sql, bus, now, instanceId } = this.#deps;
     const lines: string[] = [];
     const log = jobLogger(this.#deps.log, job.id, execution.executionId, lines);
+    const startedAt = Date.now();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<{ kind: "timeout" }>((resolve) => {
       timer = setTimeout(() => resolve({ kind: "timeout" }), job.timeoutSeconds * 1000);
@@ -178,17 +215,20 @@ export class Runner {
     const outcome = await Promise.race([handler, timeout]);
     clearTimeout(timer);
     const tail = () => tailText(lines.join("\n"), MAX_LOG_CHARS);
+    // The outcome's time is when it happened, however long its write waits for the database.
+    const completedAt = now();
+    // Well inside the reaper's grace (timeout + 2 min after the start), so it never races a retry.
+    const retryUntil = startedAt + (job.timeoutSeconds + 60) * 1000;
 
     if (outcome.kind === "timeout") {
       controller.abort(new DOMException(`timed out after ${job.timeoutSeconds} s`, "TimeoutError"));
       const changed = await this.#finish((tx) =>
         failExecution(tx, execution.executionId, {
-          completedAt: now(),
+          completedAt,
           errorMessage: `timed out after ${job.timeoutSeconds} s`,
           metadata: { timedOut: true },
           log: tail(),
-        })
-      );
+        }), retryUntil);
       publish(bus, instanceId, changed);
       return changed ? "timed out" : "already finished";
     }
@@ -200,12 +240,11 @@ export class Runner {
         : undefined;
       const changed = await this.#finish((tx) =>
         failExecution(tx, execution.executionId, {
-          completedAt: now(),
+          completedAt,
           errorMessage: headText(message, MAX_ERROR_CHARS) || "the handler threw without a message",
           metadata: stack ? { stack } : {},
           log: tail(),
-        })
-      );
+        }), retryUntil);
       publish(bus, instanceId, changed);
       return changed ? "failed" : "already finished";
     }
@@ -215,21 +254,19 @@ export class Runner {
     } catch (error) {
       const changed = await this.#finish((tx) =>
         failExecution(tx, execution.executionId, {
-          completedAt: now(),
+          completedAt,
           errorMessage: (error as Error).message,
           log: tail(),
-        })
-      );
+        }), retryUntil);
       publish(bus, instanceId, changed);
       return changed ? "failed" : "already finished";
     }
     const changed = await this.#finish((tx) =>
       completeExecution(tx, execution.executionId, {
-        completedAt: now(),
+        completedAt,
         result,
         log: tail(),
-      })
-    );
+      }), retryUntil);
     publish(bus, instanceId, changed);
     return changed ? "completed" : "already finished";
   }

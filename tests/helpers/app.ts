@@ -19,6 +19,7 @@ import type { JobsRuntime } from "../../lib/jobs/trigger.ts";
 import { syncJobDefinitions } from "../../lib/queries/jobs.ts";
 import type { Route } from "../../routes/mod.ts";
 import { routes as defaultRoutes } from "../../routes/mod.ts";
+import type { Sql } from "../../lib/db/mod.ts";
 import { createTestDatabase, type TestDatabase } from "./db.ts";
 
 export { dbTest } from "./db.ts";
@@ -77,6 +78,8 @@ export async function createTestApp(
     healthCacheMs?: number;
     /** How long the dashboard's reads are reused (as in main.ts); 0 (default) reads on every request. */
     dashboardCacheMs?: number;
+    /** The app's own connection to the test database (default: the test's); the caller closes it. */
+    appSql?: (db: TestDatabase) => Sql;
   } = {},
 ): Promise<TestApp> {
   await ensureBuilt();
@@ -90,18 +93,19 @@ export async function createTestApp(
     },
   };
   const now = () => clock.now;
+  const sql = options.appSql?.(db) ?? db.sql;
   const bus = new EventBus();
   const instanceId = `test-${crypto.randomUUID().slice(0, 8)}`;
   const jobs: JobsRuntime = {
     registry: createRegistry(options.jobs ?? []),
-    runner: new Runner({ sql: db.sql, bus, log, now, instanceId }),
+    runner: new Runner({ sql, bus, log, now, instanceId }),
     bus,
     instanceId,
   };
   if (options.jobs) await syncJobDefinitions(db.sql, options.jobs.map(toDeclaredJob), clock.now);
-  const health = new HealthMonitor({ sql: db.sql, now, log, ttlMs: options.healthCacheMs ?? 0 });
-  const dashboard = new JobSummaryCache({ sql: db.sql, bus, ttlMs: options.dashboardCacheMs ?? 0 });
-  const deps: AppDeps = { config, sql: db.sql, now, log, jobs, health, dashboard };
+  const health = new HealthMonitor({ sql, now, log, ttlMs: options.healthCacheMs ?? 0 });
+  const dashboard = new JobSummaryCache({ sql, bus, ttlMs: options.dashboardCacheMs ?? 0 });
+  const deps: AppDeps = { config, sql, now, log, jobs, health, dashboard };
   const app = createApp(deps, options.routes ?? defaultRoutes);
   return {
     app,
