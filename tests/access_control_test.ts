@@ -91,6 +91,9 @@ async function send(
   return { status: response.status, location: response.headers.get("location"), text, contentType };
 }
 
+/** A job and a run that do not exist. */
+const NO_SUCH_RUN = { jobId: "no-such-job", id: "00000000-0000-4000-8000-000000000000" };
+
 const userRoutes = routes.filter((route) => route.access === "user");
 const writes = userRoutes.filter((route) => route.method !== "GET");
 
@@ -168,27 +171,38 @@ Deno.test({
         headers: { authorization: `Bearer ${tokens.backup}` },
       });
       assert.equal(started.status, 201);
-      const params = { jobId: "backup", id: (await started.json()).id };
       const refusals = new Set<string>();
-      for (const route of runRoutes) {
-        for (
-          const authorization of [`Bearer ${tokens.export}`, `Bearer ${tokens.revoked}`, undefined, "Basic x"]
-        ) {
-          const before = await fingerprint(t.db.sql);
-          const answer = await send(
-            t,
-            route.method,
-            pathOf(route, params),
-            authorization ? { authorization } : {},
-          );
-          assert.equal(answer.status, 401, `${route.path} with ${authorization?.slice(0, 12)}`);
-          refusals.add(answer.text);
-          assert.equal(await fingerprint(t.db.sql), before, `${route.path} changed nothing`);
+      // A real job and one that does not exist: the refusals must not tell them apart. (A run id is a
+      // random UUID: a live token of any job may learn that one does not exist, as a 404.)
+      for (const params of [{ jobId: "backup", id: (await started.json()).id }, NO_SUCH_RUN]) {
+        for (const route of runRoutes.filter((r) => params !== NO_SUCH_RUN || r.path.includes(":jobId"))) {
+          for (
+            const authorization of [
+              `Bearer ${tokens.export}`,
+              `Bearer ${tokens.revoked}`,
+              undefined,
+              "Basic x",
+            ]
+          ) {
+            const before = await fingerprint(t.db.sql);
+            const answer = await send(
+              t,
+              route.method,
+              pathOf(route, params),
+              authorization ? { authorization } : {},
+            );
+            assert.equal(answer.status, 401, `${route.path} with ${authorization?.slice(0, 12)}`);
+            refusals.add(answer.text);
+            assert.equal(await fingerprint(t.db.sql), before, `${route.path} changed nothing`);
+          }
         }
       }
       assert.equal(refusals.size, 1, "every refusal reads the same, so none tells which jobs exist");
       // The control: the job's own token completes the run.
-      const completed = await t.app.request(`/api/runs/${params.id}/complete`, {
+      const [{ id: runId }] = await t.db.sql<
+        { id: string }[]
+      >`SELECT id FROM job_executions WHERE job_id = 'backup'`;
+      const completed = await t.app.request(`/api/runs/${runId}/complete`, {
         method: "POST",
         headers: { authorization: `Bearer ${tokens.backup}` },
       });

@@ -86,6 +86,9 @@ Deno.test({
       await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS / 4));
       const finishedAt = t.clock.now;
       finishJob!();
+      // The write waits for the database; the clock moves on meanwhile, and must not move the finish.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      t.clock.advance(5_000);
       await Promise.all(clients);
       proxy.restore();
       const restored = Date.now();
@@ -122,6 +125,8 @@ Deno.test({
       );
       assert.ok(Date.now() - restored < 5000 + 1000, "recorded soon after the database returned");
     } finally {
+      // Restored first: a runner still retrying its write would otherwise hold close() up.
+      proxy.restore();
       finishJob?.();
       await t.close();
       await (appDb as Database | null)?.close();

@@ -6,7 +6,7 @@
  * worker (lib/alerts/worker.ts) delivers it after.
  */
 import type { Config } from "../config.ts";
-import type { Queryable, Sql } from "../db/mod.ts";
+import { isDatabaseUnavailable, type Queryable, type Sql } from "../db/mod.ts";
 import type { Logger } from "../http/context.ts";
 import {
   insertAlert,
@@ -162,7 +162,8 @@ export async function finishWithAlerts<T extends Changed | Changed[] | null>(
     if (queued > 0) hooks.queued();
     return result as T;
   } catch (error) {
-    if (!raising) throw error;
+    // A database that went away is not a failure of the alerts: the caller retries the whole transaction.
+    if (!raising || isDatabaseUnavailable(error)) throw error;
     const reason = error instanceof Error ? error.message : String(error);
     let retried: T;
     try {
