@@ -137,6 +137,61 @@ Deno.test({
 });
 
 Deno.test({
+  name: "kill -9 at 20 points of a run's life: every run ends final, none is doubled, the next period runs",
+  ...dbTest,
+  ignore: !TEST_DATABASE_URL,
+  fn: async () => {
+    const db = await createTestDatabase();
+    const clock = createClock();
+    const [crashy] = testJobs("crashy");
+    await syncJobs(db.sql, [crashy], clock);
+    await db.sql`UPDATE job_definitions SET scheduled_through = ${clock.now}`;
+    const survivor = createScheduler(db.sql, [], clock);
+    survivor.deps.registry.set(crashy.id, { ...crashy, run: () => ({ survivor: true }) });
+    /** What the killed process had written of its run when it died. */
+    const atDeath: string[] = [];
+    try {
+      for (let trial = 0; trial < 20; trial++) {
+        const victim = new InstanceProcess(db.url!, "crashy");
+        try {
+          assert.equal(await victim.readLine(), "ready");
+          clock.advance(MINUTE);
+          const period = clock.now.toISOString();
+          await victim.send(`tick ${period}`);
+          // Spread over a run's life: before its row is written, while it runs, while it is recorded, after.
+          await new Promise((resolve) => setTimeout(resolve, trial * 8 + Math.random() * 8));
+        } finally {
+          await victim.stop("SIGKILL");
+        }
+        const [last] = await db.sql<{ status: string }[]>`
+          SELECT status FROM job_executions WHERE started_at >= ${clock.now} ORDER BY started_at DESC LIMIT 1
+        `;
+        atDeath.push(last?.status ?? "no row");
+
+        // Another instance ticks once the dead one's run is past its timeout and the reap grace.
+        clock.advance(crashy.timeoutSeconds * 1000 + REAP_GRACE_MS + 1000);
+        await survivor.tickAndSettle();
+        const rows = await db.sql<{ periodKey: string; status: string; result: unknown }[]>`
+          SELECT period_key, status, result FROM job_executions ORDER BY started_at
+        `;
+        const where = `trial ${trial} (killed with its run: ${atDeath.at(-1)})`;
+        assert.deepEqual(rows.filter((r) => r.status === "running"), [], `${where}: a run is left running`);
+        assert.equal(new Set(rows.map((r) => r.periodKey)).size, rows.length, `${where}: a period ran twice`);
+        assert.deepEqual(
+          rows.at(-1),
+          { ...rows.at(-1), status: "completed", result: { survivor: true } },
+          where,
+        );
+      }
+      // The points did land at different moments of the run's life.
+      assert.ok(new Set(atDeath).size >= 2, `every kill found the run ${atDeath[0]}`);
+    } finally {
+      await db.close();
+    }
+  },
+});
+
+Deno.test({
   name: "a tick waits for a concurrent Run now of a 'skip' job and then records the occurrence as skipped",
   ...dbTest,
   ignore: !TEST_DATABASE_URL,

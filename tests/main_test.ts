@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { startFakeResend } from "./helpers/fake_resend.ts";
-import { exitWithin, readUntil } from "./helpers/process.ts";
+import { exitWithin, readBefore, readUntil } from "./helpers/process.ts";
 
 const ROOT = new URL("../", import.meta.url);
 
@@ -48,6 +48,7 @@ Deno.test({
     const child = jobwatch({ PORT: "0", PGLITE_DIR: `${dir}/pglite`, RESEND_API_KEY: "" }).spawn();
     const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
     const errors = new Response(child.stderr).text();
+    let events: ReadableStreamDefaultReader<Uint8Array> | null = null;
     try {
       const output = await readUntil(reader, /password: \S+\n/, 60_000);
       const url = /running at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
@@ -82,8 +83,19 @@ Deno.test({
       const second = await jobwatch({ PORT: "0", PGLITE_DIR: `${dir}/pglite` }).output();
       assert.equal(second.code, 1, "a second server on the same embedded database is refused");
       assert.match(new TextDecoder().decode(second.stderr), /in use by another Jobwatch process \(pid \d+\)/);
+
+      // A live dashboard's event stream is open when the server is told to stop.
+      const opened = await fetch(`${url}/api/admin/events`, { headers: { cookie } });
+      assert.equal(opened.status, 200);
+      events = opened.body!.getReader();
+      assert.notEqual(await readBefore(events, Date.now() + 5000), "timeout", "the stream opened");
     } finally {
       const status = await stop(child);
+      if (events) {
+        // Shutdown ended the stream itself (a clean end, not a reset), and it did not hold the exit up.
+        const end = await readBefore(events, Date.now() + 5000).catch((error) => `${error}`);
+        assert.deepEqual(end, { done: true, value: undefined }, "SIGTERM closed the event stream");
+      }
       await reader.cancel().catch(() => {});
       const logged = await errors;
       await Deno.remove(dir, { recursive: true }).catch(() => {});

@@ -6,6 +6,9 @@
  * JOBWATCH_TEST_JOBS=minutely: three quick per-minute jobs.
  * JOBWATCH_TEST_JOBS=sleeper: one per-minute job that never finishes and
  * prints `started <execution id>` when it begins.
+ * JOBWATCH_TEST_JOBS=crashy: one per-minute job that logs, waits 0-100 ms
+ * and completes, for killing the process at a random point of a run's
+ * life; the process prints `ready` once it can take commands.
  */
 import { connectPostgres } from "../../lib/db/mod.ts";
 import { EventBus } from "../../lib/events.ts";
@@ -24,6 +27,20 @@ export function testJobs(mode: string): Job[] {
       run: (ctx) => {
         console.log(`started ${ctx.executionId}`);
         return new Promise(() => {});
+      },
+    })];
+  }
+  if (mode === "crashy") {
+    return [defineJob({
+      id: "crashy",
+      displayName: "Crashy",
+      schedule: "* * * * *",
+      timeoutSeconds: 30,
+      run: async ({ log, signal }) => {
+        log.info("working");
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 100));
+        signal.throwIfAborted();
+        return { done: true };
       },
     })];
   }
@@ -49,6 +66,7 @@ if (import.meta.main) {
     now: () => now,
     instanceId,
   };
+  if (mode === "crashy") console.log("ready");
   const decoder = new TextDecoder();
   let buffered = "";
   for await (const chunk of Deno.stdin.readable) {
