@@ -7,10 +7,11 @@ import assert from "node:assert/strict";
 import { tick } from "../lib/jobs/scheduler.ts";
 import { REAP_GRACE_MS } from "../lib/jobs/scheduler.ts";
 import { connectPostgres } from "../lib/db/mod.ts";
-import { dbTest } from "./helpers/app.ts";
+import { relayNotifications } from "../lib/events.ts";
+import { createTestApp, dbTest, makeUser } from "./helpers/app.ts";
 import { createTestDatabase, TEST_DATABASE_URL } from "./helpers/db.ts";
 import { exitWithin, readBefore } from "./helpers/process.ts";
-import { testJobs } from "./helpers/instance_process.ts";
+import { dayJobs, testJobs } from "./helpers/instance_process.ts";
 import { createClock, createScheduler, MINUTE, syncJobs } from "./helpers/scheduler.ts";
 
 class InstanceProcess {
@@ -90,6 +91,122 @@ Deno.test({
     } finally {
       await Promise.all(processes.map((p) => p.stop()));
       await db.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "three instances through a simulated day with 20 jobs: each period once, each alert once, manual runs live",
+  ...dbTest,
+  ignore: !TEST_DATABASE_URL,
+  fn: async () => {
+    const jobs = dayJobs();
+    const start = new Date("2027-03-01T00:00:00Z");
+    const t = await createTestApp({ jobs, now: start });
+    await t.db.sql`UPDATE job_definitions SET scheduled_through = ${start}`;
+    const admin = await makeUser(t.db, { role: "admin" });
+    const cookie = await t.signIn(admin);
+    // This process is a fourth instance with a dashboard open: it hears the others through NOTIFY.
+    const stopRelay = await relayNotifications(t.db.sql, t.deps.jobs.bus, t.deps.jobs.instanceId);
+    const stream = await t.app.request("/api/admin/events", { headers: { cookie } });
+    assert.equal(stream.status, 200);
+    const reader = stream.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let heard = "";
+    const reading = (async () => {
+      for (let next = await reader.read(); !next.done; next = await reader.read()) heard += next.value;
+    })().catch(() => {});
+    const seenLive = (executionId: string, status: string) =>
+      heard.split("\n").some((line) =>
+        line.startsWith("data: ") && line.includes(`"executionId":"${executionId}"`) &&
+        line.includes(`"status":"${status}"`)
+      );
+    const processes = [1, 2, 3].map(() => new InstanceProcess(t.db.url!, "day"));
+    const manual: string[] = [];
+    try {
+      const clock = createClock(start.toISOString());
+      const startedBy = [0, 0, 0];
+      for (let step = 1; step <= 288; step++) {
+        clock.advance(5 * MINUTE);
+        const at = clock.now.toISOString();
+        await Promise.all(processes.map((p) => p.send(`tick ${at}`)));
+        const answers = await Promise.all(processes.map((p) => p.readLine()));
+        answers.forEach((answer, i) => startedBy[i] += JSON.parse(answer).started);
+        // At 09:00, 13:00 and 17:00 an admin presses Run now on one instance; the dashboard here shows it.
+        if ([9, 13, 17].includes(step / 12)) {
+          const instance = processes[manual.length];
+          await instance.send(`trigger every15-2 ${at} ${admin.user.id}`);
+          const { executionId } = JSON.parse(await instance.readLine());
+          manual.push(executionId);
+          const deadline = Date.now() + 5000;
+          while (!seenLive(executionId, "completed") && Date.now() < deadline) {
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+          assert.ok(seenLive(executionId, "running"), `run ${manual.length} was not shown running`);
+          assert.ok(seenLive(executionId, "completed"), `run ${manual.length} was not shown completed`);
+        }
+      }
+
+      // Each job ran exactly once per period of the day, whichever instance won it.
+      const rows = await t.db.sql<{ jobId: string; trigger: string; status: string; periods: number }[]>`
+        SELECT job_id, trigger, status, count(*)::int AS periods FROM job_executions
+        GROUP BY job_id, trigger, status ORDER BY job_id, trigger, status
+      `;
+      const end = clock.now;
+      const expected = jobs.map((job) => {
+        const schedule = job.schedule;
+        let count = 0;
+        for (let at = schedule.next(start); at && at <= end; at = schedule.next(at)) count++;
+        return { jobId: job.id, count };
+      });
+      for (const { jobId, count } of expected) {
+        const scheduled = rows.filter((r) => r.jobId === jobId && r.trigger === "scheduled");
+        assert.equal(scheduled.reduce((sum, r) => sum + r.periods, 0), count, `${jobId}'s scheduled runs`);
+        assert.deepEqual(scheduled.filter((r) => !["completed", "failed"].includes(r.status)), [], jobId);
+      }
+      const total = expected.reduce((sum, { count }) => sum + count, 0);
+      assert.equal(
+        startedBy[0] + startedBy[1] + startedBy[2],
+        total,
+        "each period was started by one instance",
+      );
+      assert.ok(
+        startedBy.every((count) => count > 0),
+        `the instances raced: ${startedBy.join(", ")} runs each`,
+      );
+      const [{ distinct }] = await t.db.sql<{ distinct: number }[]>`
+        SELECT count(DISTINCT (job_id, period_key))::int AS distinct FROM job_executions
+      `;
+      assert.equal(distinct, total + manual.length, "no period has two runs");
+      assert.deepEqual(
+        rows.filter((r) => r.trigger === "manual"),
+        [{ jobId: "every15-2", trigger: "manual", status: "completed", periods: 3 }],
+      );
+
+      // Each alert-worthy event raised exactly one alert: failures 1, 3, 6, 9, 12 in a row, and recovery.
+      const alerts = await t.db.sql<{ jobId: string; kind: string; count: number }[]>`
+        SELECT job_id, kind, count(*)::int AS count FROM alerts GROUP BY job_id, kind ORDER BY job_id, kind
+      `;
+      assert.deepEqual([...alerts], [
+        { jobId: "every15-1", kind: "failure", count: 5 },
+        { jobId: "every15-1", kind: "recovery", count: 1 },
+        { jobId: "every5-1", kind: "failure", count: 5 },
+        { jobId: "every5-1", kind: "recovery", count: 1 },
+        { jobId: "hourly-1", kind: "failure", count: 1 },
+        { jobId: "hourly-1", kind: "recovery", count: 1 },
+      ]);
+      const [{ doubled }] = await t.db.sql<{ doubled: number }[]>`
+        SELECT count(*)::int AS doubled FROM (
+          SELECT 1 FROM alerts GROUP BY execution_id, kind HAVING count(*) > 1
+        ) d
+      `;
+      assert.equal(doubled, 0, "no run raised the same alert twice");
+    } finally {
+      await Promise.all(processes.map((p) => p.stop()));
+      await reader.cancel().catch(() => {});
+      await reading;
+      await stopRelay();
+      await t.close();
     }
   },
 });

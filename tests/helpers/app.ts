@@ -78,6 +78,8 @@ export async function createTestApp(
     healthCacheMs?: number;
     /** How long the dashboard's reads are reused (as in main.ts); 0 (default) reads on every request. */
     dashboardCacheMs?: number;
+    /** Where the fake clock starts (default: the real time); jobs are synced at that time. */
+    now?: Date;
     /** The app's own connection to the test database (default: the test's); the caller closes it. */
     appSql?: (db: TestDatabase) => Sql;
   } = {},
@@ -87,7 +89,7 @@ export async function createTestApp(
   const config: Config = loadConfig({ APP_URL: ORIGIN, PGLITE_DIR: "memory://", ...options.env });
   const log = createMemoryLogger();
   const clock = {
-    now: new Date(),
+    now: options.now ?? new Date(),
     advance(ms: number) {
       clock.now = new Date(clock.now.getTime() + ms);
     },
