@@ -4,6 +4,8 @@ export function ErrorPage(
 ) {
   const title = status === 404
     ? "Page not found"
+    : status === 503
+    ? "Temporarily unavailable"
     : status >= 500
     ? "Something went wrong"
     : "Request refused";

@@ -147,7 +147,8 @@ export function createApp(given: AppDeps, routes: Route[] = defaultRoutes): Hono
   const methodsOf = declaredMethods(routes);
   app.notFound((c) => {
     const allowed = methodsOf(c.req.path);
-    if (allowed.length === 0) {
+    // A route that answers its own "not found" (c.notFound()) accepts the method: that is a 404.
+    if (allowed.length === 0 || allowed.includes(c.req.method)) {
       return errorResponse(c, 404, `There is no page at ${c.req.path.slice(0, 200)}.`);
     }
     c.header("Allow", allowed.join(", "));
@@ -173,6 +174,8 @@ export function createApp(given: AppDeps, routes: Route[] = defaultRoutes): Hono
         path: c.req.path,
         code: (error as unknown as { code: string }).code,
       });
+      // Clients and monitors may ask again shortly; the pool reconnects within a second of its return.
+      c.header("Retry-After", "5");
       return errorResponse(
         c,
         503,

@@ -34,6 +34,7 @@ interface Answer {
   status: number;
   ms: number;
   body: string;
+  retryAfter: string | null;
 }
 
 Deno.test({
@@ -57,12 +58,9 @@ Deno.test({
           ...init,
           headers: { cookie, origin: ORIGIN, ...init.headers },
         });
-        return {
-          path,
-          status: response.status,
-          ms: performance.now() - started,
-          body: await response.text(),
-        };
+        const body = await response.text();
+        const ms = performance.now() - started;
+        return { path, status: response.status, ms, body, retryAfter: response.headers.get("retry-after") };
       };
       // The run starts while the database is up.
       const triggered = await ask("/api/admin/jobs/import/trigger", { method: "POST" });
@@ -98,6 +96,7 @@ Deno.test({
         assert.equal(answer.status, 503, `${answer.path}: ${answer.status} ${answer.body.slice(0, 200)}`);
         assert.ok(answer.ms < 2000, `${answer.path} took ${Math.round(answer.ms)} ms`);
         assert.match(answer.body, /database (is )?unavailable/i, answer.path);
+        if (!answer.path.startsWith("/health")) assert.equal(answer.retryAfter, "5", answer.path);
       }
 
       // Normal again within 5 s: every read answers 200, and the run is recorded as it finished.

@@ -11,7 +11,7 @@ import type { Browser } from "playwright-core";
 import { defineJob } from "../../lib/jobs/define.ts";
 import { createJobToken } from "../../lib/jobs/tokens.ts";
 import { routes } from "../../routes/mod.ts";
-import { createTestApp, makeUser } from "../helpers/app.ts";
+import { createTestApp, makeUser, ORIGIN } from "../helpers/app.ts";
 import {
   e2eTest,
   launchBrowser,
@@ -64,7 +64,7 @@ e2eTest("markup in every stored value is shown as text on every page, and no scr
     ) => {
       const response = await testApp.app.request(path, {
         method: "POST",
-        headers: { cookie, origin: "http://localhost", "content-type": contentType, ...headers },
+        headers: { cookie, origin: ORIGIN, "content-type": contentType, ...headers },
         body,
       });
       await response.body?.cancel();
@@ -85,7 +85,7 @@ e2eTest("markup in every stored value is shown as text on every page, and no scr
     );
     const [{ id: tokenId }] = await testApp.db.sql<{ id: string }[]>`SELECT id FROM job_tokens`;
     const { token } = await createJobToken(testApp.db.sql, "external");
-    await testApp.app.request("/api/runs/external", {
+    const reported = await testApp.app.request("/api/runs/external", {
       method: "POST",
       headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
       body: JSON.stringify({
@@ -96,6 +96,7 @@ e2eTest("markup in every stored value is shown as text on every page, and no scr
         durationMs: 1200,
       }),
     });
+    assert.equal(reported.status, 201, await reported.text());
     const executions = await testApp.db.sql<{ id: string }[]>`SELECT id FROM job_executions`;
     assert.equal(executions.length, 4);
     const alerts = await testApp.db.sql`SELECT 1 FROM alerts`;
