@@ -10,7 +10,8 @@ import assert from "node:assert/strict";
 import { connectPostgres, type Database } from "../lib/db/mod.ts";
 import { defineJob } from "../lib/jobs/define.ts";
 import { createTestApp, dbTest, makeUser, ORIGIN } from "./helpers/app.ts";
-import { TEST_DATABASE_URL } from "./helpers/db.ts";
+import { createTestDatabase, TEST_DATABASE_URL } from "./helpers/db.ts";
+import { exitWithin, readUntil } from "./helpers/process.ts";
 import { startTcpProxy } from "./helpers/tcp_proxy.ts";
 
 const OUTAGE_MS = Number(Deno.env.get("JOBWATCH_OUTAGE_MS") || 10_000);
@@ -130,6 +131,122 @@ Deno.test({
       await t.close();
       await (appDb as Database | null)?.close();
       await proxy.close();
+    }
+  },
+});
+
+const ROOT = new URL("../", import.meta.url);
+
+Deno.test({
+  name: "the real server stays up through a database outage, and hears other instances again after it",
+  ignore: !TEST_DATABASE_URL,
+  ...dbTest,
+  fn: async () => {
+    const target = new URL(TEST_DATABASE_URL!);
+    const proxy = startTcpProxy({ hostname: target.hostname, port: Number(target.port || 5432) });
+    const db = await createTestDatabase();
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--unstable-cron", "main.ts"],
+      cwd: ROOT,
+      env: {
+        DATABASE_URL: proxy.urlFor(db.url!),
+        PORT: "0",
+        APP_URL: "",
+        ADMIN_EMAIL: "ada@example.com",
+        ADMIN_PASSWORD: "correct horse battery staple",
+        JOBWATCH_EXAMPLES: "off",
+        RESEND_API_KEY: "",
+        NO_COLOR: "1",
+      },
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const output = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    const errors = new Response(child.stderr).text();
+    let exited = false;
+    child.status.then(() => exited = true);
+    let events: ReadableStreamDefaultReader<string> | null = null;
+    let printed = "";
+    try {
+      const started = await readUntil(output, /Sign in at .*\n/, 60_000);
+      // Keep reading what it prints, so a full pipe never blocks it.
+      (async () => {
+        for (let next = await output.read(); !next.done; next = await output.read()) printed += next.value;
+      })().catch(() => {});
+      const url = /running at (http:\/\/127\.0\.0\.1:\d+)/.exec(started)?.[1];
+      assert.ok(url, `no URL in:\n${started}`);
+      const signIn = await fetch(`${url}/login`, {
+        method: "POST",
+        redirect: "manual",
+        headers: { "content-type": "application/x-www-form-urlencoded", origin: url },
+        body: new URLSearchParams({ email: "ada@example.com", password: "correct horse battery staple" }),
+      });
+      await signIn.body?.cancel();
+      const cookie = signIn.headers.get("set-cookie")!.split(";")[0];
+      const get = async (path: string) => {
+        const response = await fetch(`${url}${path}`, { headers: { cookie } });
+        await response.body?.cancel();
+        return response.status;
+      };
+
+      proxy.cut();
+      const outageStarted = Date.now();
+      const statuses = new Set<string>();
+      while (Date.now() - outageStarted < OUTAGE_MS) {
+        for (const path of ["/health/jobs", "/health/ready", "/api/admin/jobs", "/admin/jobs"]) {
+          statuses.add(`${path} ${await get(path)}`);
+        }
+        assert.equal(exited, false, "the server exited during the outage");
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      assert.deepEqual([...statuses].sort(), [
+        "/admin/jobs 503",
+        "/api/admin/jobs 503",
+        "/health/jobs 503",
+        "/health/ready 503",
+      ]);
+      proxy.restore();
+      const restored = Date.now();
+      while (await get("/health/ready") !== 200 && Date.now() - restored < 5000) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.equal(await get("/health/ready"), 200, "ready again within 5 s");
+      assert.equal(await get("/admin/jobs"), 200);
+
+      // Another instance's change, announced through NOTIFY, reaches this server's live stream again.
+      const stream = await fetch(`${url}/api/admin/events`, { headers: { cookie } });
+      events = stream.body!.pipeThrough(new TextDecoderStream()).getReader();
+      const event = {
+        executionId: crypto.randomUUID(),
+        jobId: "elsewhere",
+        status: "running",
+        instanceId: "other",
+      };
+      let heard = "";
+      const reader = events;
+      (async () => {
+        for (let next = await reader.read(); !next.done; next = await reader.read()) heard += next.value;
+      })().catch(() => {});
+      const deadline = Date.now() + 5000;
+      while (!heard.includes(event.executionId) && Date.now() < deadline) {
+        await db.sql`SELECT pg_notify('jobwatch_events', ${JSON.stringify(event)})`;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      assert.ok(
+        heard.includes(event.executionId),
+        "the server stopped hearing other instances after the outage",
+      );
+    } finally {
+      proxy.restore();
+      await events?.cancel().catch(() => {});
+      child.kill("SIGTERM");
+      const status = await exitWithin(child);
+      await output.cancel().catch(() => {});
+      const logged = await errors;
+      await proxy.close();
+      await db.close();
+      assert.equal(status.code, 0, `exit ${status.code}; it logged:\n${logged.slice(-2000)}`);
+      assert.doesNotMatch(logged, /Uncaught|Unhandled/, "an error escaped during the outage");
     }
   },
 });
