@@ -12,6 +12,7 @@ import { defineJob } from "../lib/jobs/define.ts";
 import { createTestApp, dbTest, makeUser, ORIGIN } from "./helpers/app.ts";
 import { createTestDatabase, TEST_DATABASE_URL } from "./helpers/db.ts";
 import { exitWithin, readUntil } from "./helpers/process.ts";
+import { createClock, createScheduler, MINUTE, syncJobs } from "./helpers/scheduler.ts";
 import { startTcpProxy } from "./helpers/tcp_proxy.ts";
 
 const OUTAGE_MS = Number(Deno.env.get("JOBWATCH_OUTAGE_MS") || 10_000);
@@ -247,6 +248,51 @@ Deno.test({
       await db.close();
       assert.equal(status.code, 0, `exit ${status.code}; it logged:\n${logged.slice(-2000)}`);
       assert.doesNotMatch(logged, /Uncaught|Unhandled/, "an error escaped during the outage");
+    }
+  },
+});
+
+Deno.test({
+  name: "ticks that fail while the database is away are caught up after it by the missed-run rule",
+  ignore: !TEST_DATABASE_URL,
+  ...dbTest,
+  fn: async () => {
+    const target = new URL(TEST_DATABASE_URL!);
+    const proxy = startTcpProxy({ hostname: target.hostname, port: Number(target.port || 5432) });
+    const db = await createTestDatabase();
+    const throughProxy = connectPostgres(proxy.urlFor(db.url!), { max: 2 });
+    try {
+      const clock = createClock();
+      const job = defineJob({
+        id: "minutely",
+        displayName: "Minutely",
+        schedule: "* * * * *",
+        run: () => "ok",
+      });
+      await syncJobs(db.sql, [job], clock);
+      const scheduler = createScheduler(throughProxy.sql, [job], clock);
+      await scheduler.tickAndSettle();
+
+      proxy.cut();
+      for (let minute = 0; minute < 3; minute++) {
+        clock.advance(MINUTE);
+        await assert.rejects(scheduler.tick(), "a tick without a database fails (main.ts logs it)");
+      }
+      proxy.restore();
+      clock.advance(MINUTE);
+      const report = await scheduler.tickAndSettle();
+
+      // Four minutes went by: the latest occurrence runs (late), the three before it are recorded as skipped.
+      assert.deepEqual([report.started.length, report.skipped.length], [1, 3]);
+      const rows = await db.sql<{ status: string }[]>`
+        SELECT status FROM job_executions WHERE job_id = 'minutely' ORDER BY period_key
+      `;
+      assert.deepEqual(rows.map((r) => r.status), ["skipped", "skipped", "skipped", "completed"]);
+    } finally {
+      proxy.restore();
+      await throughProxy.close();
+      await proxy.close();
+      await db.close();
     }
   },
 });
