@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { connectPostgres, type Database } from "../lib/db/mod.ts";
 import { defineJob } from "../lib/jobs/define.ts";
+import { MISSED_REASON } from "../lib/jobs/scheduler.ts";
 import { createTestApp, dbTest, makeUser, ORIGIN } from "./helpers/app.ts";
 import { createTestDatabase, TEST_DATABASE_URL } from "./helpers/db.ts";
 import { exitWithin, readUntil } from "./helpers/process.ts";
@@ -284,10 +285,12 @@ Deno.test({
 
       // Four minutes went by: the latest occurrence runs (late), the three before it are recorded as skipped.
       assert.deepEqual([report.started.length, report.skipped.length], [1, 3]);
-      const rows = await db.sql<{ status: string }[]>`
-        SELECT status FROM job_executions WHERE job_id = 'minutely' ORDER BY period_key
+      const rows = await db.sql<{ status: string; reason: string | null }[]>`
+        SELECT status, metadata->>'reason' AS reason FROM job_executions WHERE job_id = 'minutely'
+        ORDER BY period_key
       `;
       assert.deepEqual(rows.map((r) => r.status), ["skipped", "skipped", "skipped", "completed"]);
+      assert.deepEqual(rows.slice(0, 3).map((r) => r.reason), Array(3).fill(MISSED_REASON));
     } finally {
       proxy.restore();
       await throughProxy.close();

@@ -21,7 +21,7 @@ export const REAP_GRACE_MS = 2 * 60_000;
 /** At most this many missed occurrences of one job are recorded per tick (the newest ones). */
 export const MAX_MISSED_PER_TICK = 1000;
 
-export const MISSED_REASON = "missed: scheduler was not running";
+export const MISSED_REASON = "missed: the scheduler was down or could not reach the database";
 
 export interface SchedulerDeps {
   sql: Sql;
