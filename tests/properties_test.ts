@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { type Cursor, decodeCursor, encodeCursor } from "../lib/history.ts";
 import { parseSchedule, ScheduleError } from "../lib/jobs/schedule.ts";
+import { base64Url } from "./helpers/hostile.ts";
 
 const SEED = 20271201;
 const MINUTE_MS = 60_000;
@@ -194,12 +195,6 @@ const storedInstant = fc.tuple(
   const seconds = new Date(ms).toISOString().slice(0, 19);
   return micros === null ? `${seconds}Z` : `${seconds}.${String(micros).padStart(6, "0")}Z`;
 });
-
-/** What encodeCursor does to its JSON, for forging cursors by hand. */
-function base64Url(json: string): string {
-  const bytes = new TextEncoder().encode(json);
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
 
 Deno.test("a cursor decodes to exactly what was encoded, for execution and serial ids", () => {
   fc.assert(
