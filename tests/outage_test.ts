@@ -32,6 +32,12 @@ const jobs = [
   }),
 ];
 
+/** A proxy in front of the PostgreSQL server of TEST_DATABASE_URL, for cutting it off. */
+function proxyToTestServer() {
+  const target = new URL(TEST_DATABASE_URL!);
+  return startTcpProxy({ hostname: target.hostname, port: Number(target.port || 5432) });
+}
+
 interface Answer {
   path: string;
   status: number;
@@ -46,8 +52,7 @@ Deno.test({
   ignore: !TEST_DATABASE_URL,
   ...dbTest,
   fn: async () => {
-    const target = new URL(TEST_DATABASE_URL!);
-    const proxy = startTcpProxy({ hostname: target.hostname, port: Number(target.port || 5432) });
+    const proxy = proxyToTestServer();
     let appDb: Database | null = null;
     const t = await createTestApp({
       jobs,
@@ -144,8 +149,7 @@ Deno.test({
   ignore: !TEST_DATABASE_URL,
   ...dbTest,
   fn: async () => {
-    const target = new URL(TEST_DATABASE_URL!);
-    const proxy = startTcpProxy({ hostname: target.hostname, port: Number(target.port || 5432) });
+    const proxy = proxyToTestServer();
     const db = await createTestDatabase();
     const child = new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", "--unstable-cron", "main.ts"],
@@ -258,8 +262,7 @@ Deno.test({
   ignore: !TEST_DATABASE_URL,
   ...dbTest,
   fn: async () => {
-    const target = new URL(TEST_DATABASE_URL!);
-    const proxy = startTcpProxy({ hostname: target.hostname, port: Number(target.port || 5432) });
+    const proxy = proxyToTestServer();
     const db = await createTestDatabase();
     const throughProxy = connectPostgres(proxy.urlFor(db.url!), { max: 2 });
     try {
