@@ -6,13 +6,26 @@
 import assert from "node:assert/strict";
 import { tick } from "../lib/jobs/scheduler.ts";
 import { REAP_GRACE_MS } from "../lib/jobs/scheduler.ts";
-import { connectPostgres } from "../lib/db/mod.ts";
+import { connectPostgres, type Sql } from "../lib/db/mod.ts";
 import { relayNotifications } from "../lib/events.ts";
 import { createTestApp, dbTest, makeUser } from "./helpers/app.ts";
 import { createTestDatabase, TEST_DATABASE_URL } from "./helpers/db.ts";
 import { exitWithin, readBefore } from "./helpers/process.ts";
 import { dayJobs, testJobs } from "./helpers/instance_process.ts";
 import { createClock, createScheduler, MINUTE, syncJobs } from "./helpers/scheduler.ts";
+
+/** Waits (up to 5 s) until no other session of this database is running a query or holding a transaction. */
+async function settledBackends(sql: Sql): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline) {
+    const [{ busy }] = await sql<{ busy: number }[]>`
+      SELECT count(*)::int AS busy FROM pg_stat_activity
+      WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle'
+    `;
+    if (busy === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
 
 class InstanceProcess {
   readonly child: Deno.ChildProcess;
@@ -280,6 +293,9 @@ Deno.test({
         } finally {
           await victim.stop("SIGKILL");
         }
+        // A COMMIT the instance wrote just before it died may still be in its socket: wait until the
+        // database has finished (or rolled back) every transaction it left, as minutes would in production.
+        await settledBackends(db.sql);
         const [last] = await db.sql<{ status: string }[]>`
           SELECT status FROM job_executions WHERE started_at >= ${clock.now} ORDER BY started_at DESC LIMIT 1
         `;

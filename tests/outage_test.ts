@@ -102,7 +102,10 @@ Deno.test({
       assert.ok(answers.length >= 20, `only ${answers.length} requests during the outage`);
       for (const answer of answers) {
         assert.equal(answer.status, 503, `${answer.path}: ${answer.status} ${answer.body.slice(0, 200)}`);
-        assert.ok(answer.ms < 2000, `${answer.path} took ${Math.round(answer.ms)} ms`);
+        // The probes are bounded at 1.5 s by design; the rest wait for the pool's next reconnect attempt
+        // (at most 1 s apart) and fail with it, well inside the 5 s connect timeout.
+        const bound = answer.path.startsWith("/health") ? 2000 : 5000;
+        assert.ok(answer.ms < bound, `${answer.path} took ${Math.round(answer.ms)} ms`);
         assert.match(answer.body, /database (is )?unavailable/i, answer.path);
         if (!answer.path.startsWith("/health")) assert.equal(answer.retryAfter, "5", answer.path);
       }
@@ -245,7 +248,11 @@ Deno.test({
     } finally {
       proxy.restore();
       await events?.cancel().catch(() => {});
-      child.kill("SIGTERM");
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // it already exited: the assertions below say so
+      }
       const status = await exitWithin(child);
       await output.cancel().catch(() => {});
       const logged = await errors;

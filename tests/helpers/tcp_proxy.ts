@@ -69,9 +69,9 @@ export function startTcpProxy(target: { hostname: string; port: number }): TcpPr
     },
     restore() {
       if (!down) return;
-      down = false;
       // The port is ours again unless another process took it during the outage (then this throws).
       listener = Deno.listen({ hostname: "127.0.0.1", port });
+      down = false;
       accepting = accept(listener);
     },
     async close() {
